@@ -1,0 +1,1 @@
+"""Composition root: the orderflow CLI and the local stack."""

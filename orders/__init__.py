@@ -1,0 +1,1 @@
+"""The shared kernel: order domain, wire contract, status store and settings."""

@@ -1,0 +1,1 @@
+"""The wire contract: topic names, partition counts, keys and the one codec."""

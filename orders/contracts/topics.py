@@ -1,0 +1,39 @@
+"""Topic names, partitions, keys and configs: the one place producers and consumers agree on."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from orders.settings import Settings
+
+# Keep events forever: the event log is the source of truth that the status table replays.
+_KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"}
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    key: str  # which field the key is; documentation, also shown by `orderflow topics`
+    config: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Topics:
+    order_events: TopicSpec  # every order event, keyed by order id: totally ordered per order
+    stock: TopicSpec  # stock commands, keyed by SKU: one writer per SKU
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Topics":
+        prefix = settings.topic_prefix
+        return cls(
+            order_events=TopicSpec(
+                f"{prefix}.order-events",
+                settings.order_events_partitions,
+                "order_id",
+                _KEEP_FOREVER,
+            ),
+            stock=TopicSpec(f"{prefix}.stock", settings.stock_partitions, "sku", _KEEP_FOREVER),
+        )
+
+    def all(self) -> tuple[TopicSpec, ...]:
+        return (self.order_events, self.stock)

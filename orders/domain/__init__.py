@@ -1,0 +1,1 @@
+"""Order domain: plain Python, no transport. States, transitions, events and stage rules."""

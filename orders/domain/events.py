@@ -1,0 +1,182 @@
+"""Events: immutable facts about orders and stock. Each has a `type` that names its class.
+
+Order events travel on the order event log (keyed by order id); stock commands on the stock
+topic (keyed by SKU). Events emitted in reaction to another carry a deterministic id derived
+from their cause, so a redelivered cause yields an identical event, which consumers ignore.
+"""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orders.domain.lines import Money, OrderLine, Sku
+
+SCHEMA_VERSION = 1  # the version every event is written with today
+_NAMESPACE = uuid.UUID("6f1c1f8e-6a8e-4d0e-9a53-0b5d7f0f2d11")
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())
+
+
+def derived_event_id(cause_event_id: str, *parts: str) -> str:
+    """A stable id for an event caused by `cause_event_id` (same cause, same id)."""
+    return str(uuid.uuid5(_NAMESPACE, "/".join((cause_event_id, *parts))))
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Event(BaseModel):
+    """Fields every event has."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: str = Field(default_factory=new_event_id, min_length=1, max_length=64)
+    occurred_at: datetime = Field(default_factory=utc_now)
+    schema_version: Literal[1] = 1
+
+
+class OrderEvent(Event):
+    order_id: str = Field(min_length=1, max_length=64)
+
+
+Lines = Annotated[tuple[OrderLine, ...], Field(min_length=1)]
+
+
+class OrderPlaced(OrderEvent):
+    """The front door accepted an order (status PENDING)."""
+
+    type: Literal["OrderPlaced"] = "OrderPlaced"
+    customer_id: str = Field(min_length=1, max_length=128)
+    items: Lines
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    payment_token: str = Field(min_length=1, max_length=128)
+    total: Money
+
+
+class OrderValidated(OrderEvent):
+    """Lines and total are within limits; carries what later stages need."""
+
+    type: Literal["OrderValidated"] = "OrderValidated"
+    items: Lines
+    currency: str
+    payment_token: str
+    total: Money
+
+
+class OrderRejected(OrderEvent):
+    type: Literal["OrderRejected"] = "OrderRejected"
+    reason: str
+
+
+class StockLineReserved(OrderEvent):
+    """The SKU's owner holds `quantity` units for this order (no status change)."""
+
+    type: Literal["StockLineReserved"] = "StockLineReserved"
+    sku: Sku
+    quantity: int
+
+
+class StockLineRefused(OrderEvent):
+    """The SKU's owner could not hold stock for this order (no status change)."""
+
+    type: Literal["StockLineRefused"] = "StockLineRefused"
+    sku: Sku
+    quantity: int
+    available: int
+    unknown_sku: bool = False
+
+
+class StockReserved(OrderEvent):
+    """Every line is held (status RESERVED); carries what payment needs."""
+
+    type: Literal["StockReserved"] = "StockReserved"
+    items: Lines
+    currency: str
+    payment_token: str
+    total: Money
+
+
+class OutOfStock(OrderEvent):
+    """Some SKU had too little stock; held lines were released by the reservation stage."""
+
+    type: Literal["OutOfStock"] = "OutOfStock"
+    reason: str
+
+
+class PaymentCaptured(OrderEvent):
+    type: Literal["PaymentCaptured"] = "PaymentCaptured"
+    payment_id: str
+    amount: Money
+    items: Lines
+
+
+class PaymentDeclined(OrderEvent):
+    type: Literal["PaymentDeclined"] = "PaymentDeclined"
+    reason: str
+    items: Lines
+
+
+class OrderCompleted(OrderEvent):
+    type: Literal["OrderCompleted"] = "OrderCompleted"
+
+
+class OrderCancelled(OrderEvent):
+    type: Literal["OrderCancelled"] = "OrderCancelled"
+    reason: str
+    items: tuple[OrderLine, ...] = ()
+
+
+class StockEvent(Event):
+    sku: Sku
+
+
+class StockSet(StockEvent):
+    """Sets the units on hand for a SKU (and makes the SKU known to the catalog)."""
+
+    type: Literal["StockSet"] = "StockSet"
+    quantity: Annotated[int, Field(ge=0)]
+
+
+class ReserveStock(StockEvent):
+    type: Literal["ReserveStock"] = "ReserveStock"
+    order_id: str
+    quantity: Annotated[int, Field(ge=1)]
+
+
+class ReleaseStock(StockEvent):
+    """Give back what an order holds of this SKU (compensation); a no-op if it holds nothing."""
+
+    type: Literal["ReleaseStock"] = "ReleaseStock"
+    order_id: str
+
+
+class CommitStock(StockEvent):
+    """The order was fulfilled: what it holds leaves the shelf for good."""
+
+    type: Literal["CommitStock"] = "CommitStock"
+    order_id: str
+
+
+AnyOrderEvent = Annotated[
+    OrderPlaced
+    | OrderValidated
+    | OrderRejected
+    | StockLineReserved
+    | StockLineRefused
+    | StockReserved
+    | OutOfStock
+    | PaymentCaptured
+    | PaymentDeclined
+    | OrderCompleted
+    | OrderCancelled,
+    Field(discriminator="type"),
+]
+
+AnyStockEvent = Annotated[
+    StockSet | ReserveStock | ReleaseStock | CommitStock, Field(discriminator="type")
+]

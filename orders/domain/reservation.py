@@ -1,0 +1,128 @@
+"""Reservation stage rules: an order reserves all of its lines or none of them.
+
+Each SKU has one writer, so an order's lines are reserved one SKU at a time and the answers
+come back on the order's event log. This saga collects them; once every SKU has answered it
+decides: all held -> StockReserved; otherwise the held lines are released and the order is
+rejected (unknown SKU) or out of stock.
+"""
+
+from pydantic import BaseModel, ConfigDict
+
+from orders.domain.events import (
+    OrderEvent,
+    OrderRejected,
+    OrderValidated,
+    OutOfStock,
+    ReleaseStock,
+    ReserveStock,
+    StockEvent,
+    StockLineRefused,
+    StockLineReserved,
+    StockReserved,
+    derived_event_id,
+)
+from orders.domain.lines import quantities_by_sku
+
+Effects = tuple[list[OrderEvent], list[StockEvent]]
+
+
+class Reservation(BaseModel):
+    """One order's reservation in progress (stored per order id by the stage)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    validated: OrderValidated
+    held: dict[str, int] = {}
+    refused: dict[str, StockLineRefused] = {}
+    decided: bool = False
+
+    @property
+    def wanted(self) -> dict[str, int]:
+        return quantities_by_sku(self.validated.items)
+
+    @property
+    def complete(self) -> bool:
+        return set(self.held) | set(self.refused) >= set(self.wanted)
+
+
+def start(validated: OrderValidated) -> tuple[Reservation, list[ReserveStock]]:
+    """Begin reserving: one request per SKU, each to that SKU's owner."""
+    requests = [
+        ReserveStock(
+            event_id=derived_event_id(validated.event_id, "reserve", sku),
+            sku=sku,
+            order_id=validated.order_id,
+            quantity=quantity,
+        )
+        for sku, quantity in sorted(quantities_by_sku(validated.items).items())
+    ]
+    return Reservation(validated=validated), requests
+
+
+def record(
+    reservation: Reservation, answer: StockLineReserved | StockLineRefused
+) -> tuple[Reservation, Effects]:
+    """Take one SKU's answer; decide once every SKU has answered."""
+    if reservation.decided:
+        return reservation, ([], _late_release(reservation, answer))
+    if isinstance(answer, StockLineReserved):
+        updated = reservation.model_copy(
+            update={"held": {**reservation.held, answer.sku: answer.quantity}}
+        )
+    else:
+        updated = reservation.model_copy(
+            update={"refused": {**reservation.refused, answer.sku: answer}}
+        )
+    if not updated.complete:
+        return updated, ([], [])
+    return updated.model_copy(update={"decided": True}), _decide(updated)
+
+
+def _decide(reservation: Reservation) -> Effects:
+    validated = reservation.validated
+    event_id = derived_event_id(validated.event_id, "reservation-decision")
+    if not reservation.refused:
+        reserved = StockReserved(
+            event_id=event_id,
+            order_id=validated.order_id,
+            items=validated.items,
+            currency=validated.currency,
+            payment_token=validated.payment_token,
+            total=validated.total,
+        )
+        return [reserved], []
+    releases: list[StockEvent] = [_release(reservation, sku) for sku in sorted(reservation.held)]
+    return [_refusal(reservation, event_id)], releases
+
+
+def _refusal(reservation: Reservation, event_id: str) -> OrderEvent:
+    order_id = reservation.validated.order_id
+    unknown = sorted(sku for sku, r in reservation.refused.items() if r.unknown_sku)
+    if unknown:
+        return OrderRejected(
+            event_id=event_id, order_id=order_id, reason=f"unknown SKU: {', '.join(unknown)}"
+        )
+    short = ", ".join(
+        f"{sku} (wanted {r.quantity}, available {r.available})"
+        for sku, r in sorted(reservation.refused.items())
+    )
+    return OutOfStock(event_id=event_id, order_id=order_id, reason=f"not enough stock: {short}")
+
+
+def _late_release(
+    reservation: Reservation, answer: StockLineReserved | StockLineRefused
+) -> list[StockEvent]:
+    """A hold that arrives after a negative decision is given back at once."""
+    failed = bool(reservation.refused)
+    if failed and isinstance(answer, StockLineReserved) and answer.sku not in reservation.held:
+        return [_release(reservation, answer.sku)]
+    return []
+
+
+def _release(reservation: Reservation, sku: str) -> ReleaseStock:
+    order_id = reservation.validated.order_id
+    return ReleaseStock(
+        event_id=derived_event_id(reservation.validated.event_id, "release", sku),
+        sku=sku,
+        order_id=order_id,
+    )

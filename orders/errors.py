@@ -1,0 +1,53 @@
+"""The one root of orderflow's errors, and what each kind of failure means.
+
+OrderflowError
+├── IllegalTransition      a status change the state machine forbids (ignored by consumers)
+├── DecodeError            bytes on a topic that are not a valid event (never retried)
+├── PublishError           the broker did not acknowledge an event (front door answers 503)
+│   └── BrokerUnavailable  no broker answered within the publish timeout
+├── StoreUnavailable       the status store could not be reached (retry; status API answers 503)
+└── PaymentError           the payment gateway failed
+    └── GatewayTimeout     no answer from the gateway in time (retried with backoff)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from orders.domain.status import OrderStatus
+
+
+class OrderflowError(Exception):
+    """Root of every error orderflow raises on purpose."""
+
+
+class IllegalTransition(OrderflowError):
+    def __init__(self, current: OrderStatus | None, new: OrderStatus) -> None:
+        super().__init__(f"illegal transition {current} -> {new}")
+        self.current = current
+        self.new = new
+
+
+class DecodeError(OrderflowError):
+    """Raised by the codec; the message says what was wrong with the payload."""
+
+
+class PublishError(OrderflowError):
+    """The event was not acknowledged by the broker."""
+
+
+class BrokerUnavailable(PublishError):
+    """No broker acknowledged within the publish timeout."""
+
+
+class StoreUnavailable(OrderflowError):
+    """The status store did not answer."""
+
+
+class PaymentError(OrderflowError):
+    """The payment gateway failed."""
+
+
+class GatewayTimeout(PaymentError):
+    """The payment gateway did not answer in time."""

@@ -1,0 +1,67 @@
+"""All of orderflow's settings: one typed object, read from ORDERFLOW_* environment variables.
+
+Built once at startup (`Settings()`) and passed down; nothing else reads the environment.
+"""
+
+from decimal import Decimal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from orders.domain.validation import Limits
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ORDERFLOW_", extra="ignore", frozen=True)
+
+    # Servers
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
+    # Topic contract
+    topic_prefix: str = Field("orderflow", pattern=r"^[A-Za-z0-9._-]+$")
+    order_events_partitions: int = Field(6, ge=1)
+    stock_partitions: int = Field(6, ge=1)
+    replication_factor: int = Field(1, ge=1)
+
+    # Status table
+    redis_namespace: str = Field("orderflow", pattern=r"^[A-Za-z0-9._-]+$")
+
+    # Front door
+    producer_host: str = "127.0.0.1"
+    producer_port: int = Field(8080, ge=0, le=65535)
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    publish_timeout_s: float = Field(5.0, gt=0)
+    retry_after_s: int = Field(3, ge=1)
+    status_api_public_url: str = "http://127.0.0.1:8081"
+
+    # Status API
+    status_api_host: str = "127.0.0.1"
+    status_api_port: int = Field(8081, ge=0, le=65535)
+
+    # Stream processors (Faust workers)
+    worker_group: str = "orderflow-workers"
+    worker_web_host: str = "127.0.0.1"
+    worker_web_port: int = Field(6066, ge=0, le=65535)
+    worker_data_dir: str = ".cache/faust"
+    worker_session_timeout_s: float = Field(10.0, gt=0)
+    worker_heartbeat_s: float = Field(2.0, gt=0)
+    worker_commit_interval_s: float = Field(1.0, gt=0)
+
+    # Business limits (validation stage)
+    max_lines: int = Field(50, ge=1)
+    max_line_quantity: int = Field(100, ge=1)
+    max_order_total: Decimal = Field(Decimal("10000"), gt=0)
+
+    # Simulated payment gateway
+    payment_latency_ms: int = Field(5, ge=0)
+    payment_timeout_s: float = Field(0.5, gt=0)
+    payment_attempts: int = Field(3, ge=1)
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(
+            max_lines=self.max_lines,
+            max_line_quantity=self.max_line_quantity,
+            max_order_total=self.max_order_total,
+        )

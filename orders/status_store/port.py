@@ -1,0 +1,22 @@
+"""The status store port. The Redis adapter and the in-memory fake both pass tests/contract."""
+
+from typing import Protocol
+
+from orders.status_store.model import OrderView, StatusChange
+
+
+class StatusStore(Protocol):
+    async def apply(self, change: StatusChange) -> bool:
+        """Atomically apply `change`; False (and nothing written) when it is old, repeated or
+        not a legal transition from the stored status. Raises StoreUnavailable."""
+        ...
+
+    async def get(self, order_id: str) -> OrderView | None:
+        """The order as last written, or None. Raises StoreUnavailable."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailable unless the store answers."""
+        ...
+
+    async def close(self) -> None: ...
