@@ -1,1 +1,1 @@
-"""stream_processors."""
+"""Faust stream processors: one agent per stage, all in one consumer group."""

@@ -78,7 +78,7 @@ class StockLineReserved(OrderEvent):
 
     type: Literal["StockLineReserved"] = "StockLineReserved"
     sku: Sku
-    quantity: int
+    quantity: Annotated[int, Field(ge=1)]
 
 
 class StockLineRefused(OrderEvent):
@@ -86,8 +86,8 @@ class StockLineRefused(OrderEvent):
 
     type: Literal["StockLineRefused"] = "StockLineRefused"
     sku: Sku
-    quantity: int
-    available: int
+    quantity: Annotated[int, Field(ge=1)]
+    available: Annotated[int, Field(ge=0)]
     unknown_sku: bool = False
 
 

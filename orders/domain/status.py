@@ -46,7 +46,7 @@ TERMINAL: frozenset[OrderStatus] = frozenset(s for s in OrderStatus if s.is_term
 def can_transition(current: OrderStatus | None, new: OrderStatus) -> bool:
     """True when an order in `current` (None: not known yet) may move to `new`."""
     if current is None:
-        return new is INITIAL
+        return new == INITIAL
     return new in TRANSITIONS[current]
 
 

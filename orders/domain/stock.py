@@ -72,5 +72,6 @@ def _without(stock: SkuStock, order_id: str, *, consumed: bool) -> SkuStock:
         return stock
     held = dict(stock.held)
     quantity = held.pop(order_id)
-    on_hand = stock.on_hand - quantity if consumed else stock.on_hand
+    # A StockSet may have lowered on_hand below what was held: never count below zero.
+    on_hand = max(0, stock.on_hand - quantity) if consumed else stock.on_hand
     return SkuStock(on_hand=on_hand, held=held)

@@ -1,0 +1,59 @@
+"""Creates the contract's topics (the broker never auto-creates them). Kafka adapter."""
+
+import logging
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
+
+from orders.contracts.topics import Topics, TopicSpec
+from orders.errors import OrderflowError
+from orders.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class TopicMismatch(OrderflowError):
+    """A topic exists with fewer partitions than the contract says: keys would move."""
+
+
+def ensure_topics(settings: Settings, timeout: float = 30.0) -> list[str]:
+    """Create missing topics; return the names created. Blocking: call it off the event loop."""
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    existing = admin.list_topics(timeout=timeout).topics
+    specs = Topics.from_settings(settings).all()
+    for spec in specs:
+        if spec.name in existing:
+            _check_partitions(spec, len(existing[spec.name].partitions))
+    missing = [spec for spec in specs if spec.name not in existing]
+    if not missing:
+        return []
+    futures = admin.create_topics(
+        [_new_topic(spec, settings.replication_factor) for spec in missing],
+        operation_timeout=timeout,
+        request_timeout=timeout,
+    )
+    for name, future in futures.items():
+        try:
+            future.result()
+        except KafkaException as e:
+            if e.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:  # else: another process won
+                raise
+        log.info("created topic %s", name)
+    return list(futures)
+
+
+def _new_topic(spec: TopicSpec, replication_factor: int) -> NewTopic:
+    return NewTopic(
+        spec.name,
+        num_partitions=spec.partitions,
+        replication_factor=replication_factor,
+        config=dict(spec.config),
+    )
+
+
+def _check_partitions(spec: TopicSpec, actual: int) -> None:
+    if actual != spec.partitions:
+        raise TopicMismatch(
+            f"topic {spec.name} has {actual} partitions, the contract says {spec.partitions}"
+        )

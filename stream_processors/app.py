@@ -1,0 +1,130 @@
+"""The Faust app factory: declares topics, tables and one agent per stage. No I/O here."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import faust
+
+from orders.contracts.topics import Topics
+from orders.domain.payment import PaymentGateway
+from orders.settings import Settings
+from orders.status_store import StatusStore
+from stream_processors import fulfilment, inventory, payment, projection, reservation, validation
+from stream_processors.deps import FaustTopics, StageDeps
+from stream_processors.gateway import SimulatedGateway
+from stream_processors.outbox import FaustOutbox, Outbox
+
+
+class LazyStatusStore:
+    """Makes the status store on first use (inside the worker's event loop), closes it once."""
+
+    def __init__(self, factory: Callable[[], StatusStore]) -> None:
+        self._factory = factory
+        self._store: StatusStore | None = None
+
+    async def __call__(self) -> StatusStore:
+        if self._store is None:
+            self._store = self._factory()
+        return self._store
+
+    async def close(self) -> None:
+        if self._store is not None:
+            await self._store.close()
+            self._store = None
+
+
+@dataclass
+class WorkerApp:
+    app: Any  # faust.App
+    topics: FaustTopics
+    agents: dict[str, Any]
+    tables: dict[str, Any]
+    deps: StageDeps
+
+
+def _faust_app(settings: Settings, worker_name: str) -> Any:
+    brokers = [f"kafka://{host}" for host in settings.kafka_bootstrap_servers.split(",")]
+    return faust.App(
+        settings.worker_group,
+        broker=brokers,
+        store="memory://",
+        autodiscover=False,
+        datadir=str(Path(settings.worker_data_dir) / worker_name),
+        web_enabled=False,
+        web_host=settings.worker_web_host,  # Faust binds its web port even when disabled
+        web_port=settings.worker_web_port,
+        topic_partitions=settings.order_events_partitions,
+        topic_replication_factor=settings.replication_factor,
+        topic_allow_declare=True,  # table changelogs; our own topics exist already
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=settings.worker_session_timeout_s,
+        broker_heartbeat_interval=settings.worker_heartbeat_s,
+        broker_commit_interval=settings.worker_commit_interval_s,
+        producer_acks=-1,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+
+
+def _faust_topics(app: Any, topics: Topics) -> FaustTopics:
+    def declare(name: str, partitions: int) -> Any:
+        return app.topic(
+            name, partitions=partitions, key_type=bytes, value_type=bytes,
+            key_serializer="raw", value_serializer="raw", internal=False,
+        )  # fmt: skip
+
+    return FaustTopics(
+        order_events=declare(topics.order_events.name, topics.order_events.partitions),
+        stock=declare(topics.stock.name, topics.stock.partitions),
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    worker_name: str = "worker",
+    outbox: Outbox | None = None,
+    status_store: Callable[[], StatusStore] | None = None,
+    gateway: PaymentGateway | None = None,
+) -> WorkerApp:
+    app = _faust_app(settings, worker_name)
+    contract = Topics.from_settings(settings)
+    topics = _faust_topics(app, contract)
+    store = LazyStatusStore(status_store or _redis_store_factory(settings))
+    deps = StageDeps(
+        outbox=outbox or FaustOutbox(topics.order_events, topics.stock),
+        limits=settings.limits,
+        gateway=gateway
+        or SimulatedGateway(settings.payment_latency_ms / 1000, settings.payment_timeout_s),
+        payment_attempts=settings.payment_attempts,
+        status_store=store,
+    )
+
+    @app.on_before_shutdown.connect  # type: ignore[untyped-decorator]
+    async def _close_store(sender: Any, **kwargs: Any) -> None:
+        await store.close()
+
+    inventory_agent, stock = inventory.register(app, topics, deps, contract.stock.partitions)
+    reservation_agent, sagas = reservation.register(
+        app, topics, deps, contract.order_events.partitions
+    )
+    agents = {
+        "validation": validation.register(app, topics, deps),
+        "inventory": inventory_agent,
+        "reservation": reservation_agent,
+        "payment": payment.register(app, topics, deps),
+        "fulfilment": fulfilment.register(app, topics, deps),
+        "projection": projection.register(app, topics, deps),
+    }
+    return WorkerApp(app, topics, agents, {"stock": stock, "reservations": sagas}, deps)
+
+
+def _redis_store_factory(settings: Settings) -> Callable[[], StatusStore]:
+    def make() -> StatusStore:
+        from orders.status_store.redis import RedisStatusStore  # the adapter, only in workers
+
+        return RedisStatusStore.from_url(settings.redis_url, settings.redis_namespace)
+
+    return make

@@ -1,0 +1,57 @@
+"""Reservation stage: asks each SKU's owner for stock and decides all-or-nothing per order."""
+
+from typing import Any
+
+from orders.contracts.codec import decode_order_event
+from orders.domain import reservation as rules
+from orders.domain.events import OrderValidated, StockLineRefused, StockLineReserved
+from stream_processors.deps import FaustTopics, StageDeps
+from stream_processors.streams import decoded, raw_schema
+
+
+class ReservationStage:
+    """Keeps each order's saga in a table keyed by order id, like the order event log, so a
+    saga lives in the same partition as its order's events."""
+
+    def __init__(self, sagas: Any, deps: StageDeps) -> None:
+        self.sagas = sagas
+        self.deps = deps
+
+    async def begin(self, event: OrderValidated) -> None:
+        key = event.order_id.encode()
+        if self.sagas.get(key) is not None:  # redelivered: the requests went out already
+            return
+        saga, requests = rules.start(event)
+        for request in requests:
+            await self.deps.outbox.stock_event(request)
+        self.sagas[key] = saga.model_dump_json().encode()
+
+    async def answer(self, event: StockLineReserved | StockLineRefused) -> None:
+        key = event.order_id.encode()
+        raw = self.sagas.get(key)
+        if raw is None:  # an answer for an order this stage never asked about
+            return
+        saga, (order_events, stock_events) = rules.record(
+            rules.Reservation.model_validate_json(raw), event
+        )
+        for stock_event in stock_events:
+            await self.deps.outbox.stock_event(stock_event)
+        for order_event in order_events:
+            await self.deps.outbox.order_event(order_event)
+        self.sagas[key] = saga.model_dump_json().encode()
+
+
+def register(app: Any, topics: FaustTopics, deps: StageDeps, partitions: int) -> Any:
+    # Keys and values are bytes: what a table recovers from its changelog must look up the same.
+    sagas = app.Table("reservations", default=None, partitions=partitions, schema=raw_schema())
+    stage = ReservationStage(sagas, deps)
+
+    async def reservation(stream: Any) -> None:
+        async for event, _ in decoded(stream, decode_order_event, "reservation"):
+            if isinstance(event, OrderValidated):
+                await stage.begin(event)
+            elif isinstance(event, StockLineReserved | StockLineRefused):
+                await stage.answer(event)
+
+    agent = app.agent(topics.order_events, name="orderflow.reservation")(reservation)
+    return agent, sagas

@@ -1,0 +1,15 @@
+"""Runs one Faust worker of the consumer group until it is told to stop (SIGINT/SIGTERM)."""
+
+import faust
+
+from orders.contracts.admin import ensure_topics
+from orders.settings import Settings
+from stream_processors.app import create_app
+
+
+def run_worker(settings: Settings, name: str = "worker", loglevel: str = "info") -> None:
+    """Blocking. Creates the topics first, so a worker may start before the front door."""
+    ensure_topics(settings)
+    worker_app = create_app(settings, worker_name=name)
+    worker = faust.Worker(worker_app.app, loglevel=loglevel, quiet=True)
+    worker.execute_from_commandline()

@@ -1,0 +1,99 @@
+"""Settings from ORDERFLOW_* environment variables, and the topics derived from them."""
+
+import os
+from decimal import Decimal
+
+import pytest
+from pydantic import ValidationError
+
+from orders.contracts.topics import Topics
+from orders.domain.validation import Limits
+from orders.settings import Settings
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.upper().startswith("ORDERFLOW_"):
+            monkeypatch.delenv(name)
+
+
+def test_defaults() -> None:
+    settings = Settings()
+    assert settings.topic_prefix == "orderflow"
+    assert settings.order_events_partitions == 6
+    assert settings.max_order_total == Decimal("10000")
+    assert settings.limits == Limits()
+
+
+def test_reads_orderflow_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ORDERFLOW_KAFKA_BOOTSTRAP_SERVERS", "kafka-1:9092,kafka-2:9092")
+    monkeypatch.setenv("ORDERFLOW_TOPIC_PREFIX", "test.run-1")
+    monkeypatch.setenv("ORDERFLOW_ORDER_EVENTS_PARTITIONS", "12")
+    monkeypatch.setenv("ORDERFLOW_STOCK_PARTITIONS", "3")
+    monkeypatch.setenv("ORDERFLOW_PUBLISH_TIMEOUT_S", "0.25")
+    monkeypatch.setenv("ORDERFLOW_MAX_LINES", "7")
+    monkeypatch.setenv("ORDERFLOW_MAX_LINE_QUANTITY", "9")
+    monkeypatch.setenv("ORDERFLOW_MAX_ORDER_TOTAL", "1234.10")
+    settings = Settings()
+    assert settings.kafka_bootstrap_servers == "kafka-1:9092,kafka-2:9092"
+    assert settings.topic_prefix == "test.run-1"
+    assert settings.order_events_partitions == 12
+    assert settings.stock_partitions == 3
+    assert settings.publish_timeout_s == 0.25
+    assert isinstance(settings.max_order_total, Decimal)
+    assert settings.max_order_total == Decimal("1234.10")
+    assert str(settings.max_order_total) == "1234.10"
+    assert settings.limits == Limits(
+        max_lines=7, max_line_quantity=9, max_order_total=Decimal("1234.10")
+    )
+
+
+def test_variables_without_the_prefix_are_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOPIC_PREFIX", "nope")
+    monkeypatch.setenv("ORDERFLOW_SOMETHING_UNKNOWN", "fine")
+    assert Settings().topic_prefix == "orderflow"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ORDERFLOW_ORDER_EVENTS_PARTITIONS", "0"),
+        ("ORDERFLOW_STOCK_PARTITIONS", "-1"),
+        ("ORDERFLOW_ORDER_EVENTS_PARTITIONS", "many"),
+        ("ORDERFLOW_TOPIC_PREFIX", "has space"),
+        ("ORDERFLOW_MAX_ORDER_TOTAL", "0"),
+        ("ORDERFLOW_MAX_ORDER_TOTAL", "ten"),
+        ("ORDERFLOW_PRODUCER_PORT", "70000"),
+        ("ORDERFLOW_PUBLISH_TIMEOUT_S", "0"),
+    ],
+)
+def test_invalid_values_are_rejected(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as info:
+        Settings()
+    field = name.removeprefix("ORDERFLOW_").lower()
+    assert field in str(info.value)
+
+
+def test_topics_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ORDERFLOW_TOPIC_PREFIX", "acme")
+    monkeypatch.setenv("ORDERFLOW_ORDER_EVENTS_PARTITIONS", "12")
+    monkeypatch.setenv("ORDERFLOW_STOCK_PARTITIONS", "4")
+    topics = Topics.from_settings(Settings())
+    assert topics.order_events.name == "acme.order-events"
+    assert topics.order_events.partitions == 12
+    assert topics.order_events.key == "order_id"
+    assert topics.stock.name == "acme.stock"
+    assert topics.stock.partitions == 4
+    assert topics.stock.key == "sku"
+    assert topics.all() == (topics.order_events, topics.stock)
+
+
+def test_topics_keep_events_forever() -> None:
+    for spec in Topics.from_settings(Settings()).all():
+        assert spec.config["retention.ms"] == "-1"
+        assert spec.config["retention.bytes"] == "-1"
+        assert spec.config["cleanup.policy"] == "delete"
