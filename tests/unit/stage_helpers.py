@@ -49,11 +49,11 @@ async def put(agent: Any, event: Event, key: str) -> None:
     await agent.put(codec.encode(event), key=key.encode())
 
 
-async def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+async def eventually(condition: Callable[[], bool], within: float = 5.0) -> None:
     """Wait until `condition()` holds: a Faust test agent acknowledges a value as soon as it
     takes it, before its handler is done."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while not condition():
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
+            raise AssertionError(f"condition not met within {within}s")
         await asyncio.sleep(0.001)
