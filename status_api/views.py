@@ -1,0 +1,65 @@
+"""Handlers and JSON shapes of the status API."""
+
+import re
+from typing import Any
+
+from aiohttp import web
+
+from orders.errors import StoreUnavailable
+from orders.status_store import OrderView, StatusStore
+
+STORE: web.AppKey[StatusStore] = web.AppKey("store")
+
+# Order ids are ULIDs: 26 characters of Crockford base32 (no I, L, O or U).
+_ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+
+
+def error_response(
+    status: int, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers)
+
+
+def normalise_order_id(raw: str) -> str | None:
+    """The canonical (upper-case) ULID, or None when `raw` is not one."""
+    order_id = raw.upper()
+    return order_id if _ULID.fullmatch(order_id) else None
+
+
+def order_json(view: OrderView) -> dict[str, Any]:
+    """The public shape of an order; customer_id stays internal."""
+    return {
+        "order_id": view.order_id,
+        "status": view.status.value,
+        "reason": view.reason,
+        "version": view.version,
+        "created_at": view.created_at.isoformat(),
+        "updated_at": view.updated_at.isoformat(),
+        "total": str(view.total) if view.total is not None else None,
+        "history": [
+            {"status": h.status.value, "at": h.at.isoformat(), "reason": h.reason}
+            for h in view.history
+        ],
+    }
+
+
+async def get_order(request: web.Request) -> web.Response:
+    # A malformed id gets the same 404 as an unknown one: both name no order.
+    order_id = normalise_order_id(request.match_info["order_id"])
+    view = await request.app[STORE].get(order_id) if order_id else None
+    if view is None:
+        return error_response(404, "order not found")
+    return web.json_response(order_json(view))
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness: the process answers; the store is not consulted (see readyz)."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    try:
+        await request.app[STORE].ping()
+    except StoreUnavailable:
+        return web.json_response({"status": "unavailable"}, status=503)
+    return web.json_response({"status": "ok"})

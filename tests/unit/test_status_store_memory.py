@@ -1,0 +1,59 @@
+"""The status store contract on the in-memory fake and on the Redis adapter over fakeredis."""
+
+from collections.abc import AsyncIterator
+
+import pytest
+from fakeredis.aioredis import FakeRedis
+
+from orders.domain.status import OrderStatus
+from orders.status_store import StatusStore
+from orders.status_store.memory import InMemoryStatusStore
+from orders.status_store.redis import RedisStatusStore
+from tests.contract.status_store_contract import ORDER_ID, StatusStoreContract, apply_path
+
+S = OrderStatus
+
+
+class TestInMemoryStatusStore(StatusStoreContract):
+    @pytest.fixture
+    async def store(self) -> AsyncIterator[StatusStore]:
+        store = InMemoryStatusStore()
+        yield store
+        await store.close()
+
+
+class TestRedisStatusStoreOnFakeRedis(StatusStoreContract):
+    @pytest.fixture
+    async def store(self) -> AsyncIterator[StatusStore]:
+        store = RedisStatusStore(FakeRedis(decode_responses=True), namespace="unit")
+        yield store
+        await store.close()
+
+
+class TestRedisStatusStoreLayout:
+    """What other tools (redis-cli, dashboards) can rely on: the key layout and encodings."""
+
+    async def test_keys_and_fields(self) -> None:
+        client = FakeRedis(decode_responses=True)
+        store = RedisStatusStore(client, namespace="ns")
+        await apply_path(store, [S.PENDING, S.VALIDATED])
+
+        assert sorted(await client.keys("*")) == [
+            f"ns:order:{ORDER_ID}",
+            f"ns:order:{ORDER_ID}:history",
+        ]
+        fields = await client.hgetall(f"ns:order:{ORDER_ID}")
+        assert set(fields) == {"status", "version", "created_at", "updated_at"}
+        assert fields["status"] == "VALIDATED"
+        assert fields["created_at"] == "2025-01-02T03:04:05.123456+00:00"
+        assert await client.llen(f"ns:order:{ORDER_ID}:history") == 2
+        await store.close()
+
+    async def test_works_without_decoded_responses(self) -> None:
+        store = RedisStatusStore(FakeRedis(), namespace="bytes")
+        await apply_path(store, [S.PENDING])
+
+        view = await store.get(ORDER_ID)
+        assert view is not None
+        assert view.status is S.PENDING
+        await store.close()
