@@ -15,7 +15,7 @@ class OrderLine(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     sku: Sku
-    quantity: Annotated[int, Field(ge=1)]
+    quantity: Annotated[int, Field(ge=1, strict=True)]  # strict: JSON true is not 1
     unit_price: Money
 
     @property
