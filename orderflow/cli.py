@@ -1,0 +1,157 @@
+"""The `orderflow` command: run the services, the local stack, the demo and the benchmark."""
+
+import asyncio
+import json
+import logging
+import signal
+from pathlib import Path
+
+import click
+
+from orders.settings import Settings
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
+def main(verbose: bool) -> None:
+    """orderflow: event-driven order processing on Apache Kafka."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@main.command()
+def producer() -> None:
+    """Run the front door (POST /orders)."""
+    from producer.app import serve
+
+    serve(_settings())
+
+
+@main.command("status-api")
+def status_api() -> None:
+    """Run the status API (GET /orders/{id})."""
+    from status_api.app import serve
+
+    serve(_settings())
+
+
+@main.command()
+@click.option("--name", default="worker", help="Worker name (its own data directory).")
+def worker(name: str) -> None:
+    """Run one stream-processing worker of the consumer group."""
+    from stream_processors.worker import run_worker
+
+    run_worker(_settings(), name)
+
+
+@main.command()
+def topics() -> None:
+    """Create the contract's topics if missing and list them."""
+    from orders.contracts.admin import ensure_topics
+    from orders.contracts.topics import Topics
+
+    settings = _settings()
+    created = ensure_topics(settings)
+    for spec in Topics.from_settings(settings).all():
+        mark = "created" if spec.name in created else "exists"
+        click.echo(f"{spec.name}\tpartitions={spec.partitions}\tkey={spec.key}\t{mark}")
+
+
+@main.group()
+def stock() -> None:
+    """Stock levels (published as events, so they are replayable)."""
+
+
+@stock.command("set")
+@click.argument("sku")
+@click.argument("quantity", type=click.IntRange(min=0))
+def stock_set(sku: str, quantity: int) -> None:
+    """Set the units on hand of SKU to QUANTITY."""
+    from orderflow.stock import set_stock
+
+    asyncio.run(set_stock(_settings(), {sku: quantity}))
+    click.echo(f"{sku}: {quantity}")
+
+
+@main.command()
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 8))
+def dev(workers: int) -> None:
+    """Start Kafka, Redis, the front door, workers and the status API; Ctrl-C stops."""
+    from orderflow.stack import LocalStack
+
+    with LocalStack(_settings(), workers=workers) as stack:
+        click.echo(f"front door: {stack.producer_url}   status API: {stack.status_url}")
+        click.echo(f"logs: {stack.log_dir}   Ctrl-C stops everything")
+        _wait_for_signal()
+
+
+@main.command()
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 8))
+@click.option("--exit", "exit_after", is_flag=True, help="Stop once the samples are done.")
+def demo(workers: int, exit_after: bool) -> None:
+    """Run the stack, seed stock, send sample orders and show their statuses live."""
+    from orderflow.demo import run_samples
+    from orderflow.stack import LocalStack
+    from orderflow.stock import DEMO_CATALOG, set_stock
+
+    click.echo("starting Kafka, Redis, the front door, workers and the status API...")
+    with LocalStack(_settings(), workers=workers) as stack:
+        asyncio.run(set_stock(stack.settings, DEMO_CATALOG))
+        ok = asyncio.run(run_samples(stack.producer_url, stack.status_url))
+        click.echo("every order ended as expected" if ok else "some orders did not end as expected")
+        if not exit_after:
+            click.echo(f"front door: {stack.producer_url}   status API: {stack.status_url}")
+            click.echo("the stack keeps running; Ctrl-C stops everything")
+            _wait_for_signal()
+    raise SystemExit(0 if ok else 1)
+
+
+@main.command()
+@click.option("-n", "--orders", default=500, show_default=True, type=click.IntRange(1))
+@click.option("-c", "--concurrency", default=32, show_default=True, type=click.IntRange(1))
+@click.option("--local", is_flag=True, help="Start a local stack for the run.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write JSON here.")
+def bench(orders: int, concurrency: int, local: bool, json_path: Path | None) -> None:
+    """Post N orders over HTTP; report orders/s and POST-to-terminal latency."""
+    from orderflow.bench import as_dict, run_bench
+    from orderflow.stack import LocalStack
+    from orderflow.stock import set_stock
+
+    settings = _settings()
+    stack = LocalStack(settings) if local else None
+    if stack is not None:
+        stack.start()
+        settings = stack.settings
+    try:
+        sku = "BENCH"
+        asyncio.run(set_stock(settings, {sku: orders}))
+        producer_url = f"http://{settings.producer_host}:{settings.producer_port}"
+        status_url = settings.status_api_public_url
+        result = asyncio.run(run_bench(producer_url, status_url, orders, concurrency, sku))
+    finally:
+        if stack is not None:
+            stack.stop()
+    text = json.dumps(as_dict(result), indent=2)
+    click.echo(text)
+    if json_path is not None:
+        json_path.write_text(text + "\n")
+
+
+def _wait_for_signal() -> None:
+    """Block until SIGINT or SIGTERM; the caller's `with` block then stops the stack."""
+    received: list[int] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, _frame: received.append(signum))
+    while not received:
+        signal.pause()
+    click.echo("stopping...")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""A small HTTP client for the two services: used by the demo, the benchmark and e2e tests."""
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from orders.domain.status import TERMINAL, OrderStatus
+
+
+@dataclass(frozen=True)
+class Placed:
+    order_id: str
+    status_url: str
+
+
+class OrderflowClient:
+    def __init__(self, session: aiohttp.ClientSession, producer_url: str, status_url: str):
+        self.session = session
+        self.producer_url = producer_url.rstrip("/")
+        self.status_url = status_url.rstrip("/")
+
+    async def place(self, order: dict[str, Any]) -> Placed:
+        async with self.session.post(f"{self.producer_url}/orders", json=order) as response:
+            body = await response.json()
+            if response.status != 202:
+                raise RuntimeError(f"POST /orders answered {response.status}: {body}")
+            return Placed(body["order_id"], body["status_url"])
+
+    async def order(self, order_id: str) -> dict[str, Any] | None:
+        async with self.session.get(f"{self.status_url}/orders/{order_id}") as response:
+            if response.status == 404:
+                return None
+            response.raise_for_status()
+            result: dict[str, Any] = await response.json()
+            return result
+
+    async def wait_terminal(
+        self, order_id: str, within: float = 60.0, interval: float = 0.02
+    ) -> dict[str, Any]:
+        """Poll until the order reaches a terminal status; raise TimeoutError at the deadline."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            order = await self.order(order_id)
+            if order is not None and OrderStatus(order["status"]) in TERMINAL:
+                return order
+            if loop.time() > deadline:
+                raise TimeoutError(f"order {order_id} not terminal after {within}s: {order}")
+            await asyncio.sleep(interval)
+
+    async def ready(self) -> bool:
+        try:
+            for base in (self.producer_url, self.status_url):
+                async with self.session.get(f"{base}/readyz") as response:
+                    if response.status != 200:
+                        return False
+        except aiohttp.ClientError:
+            return False
+        return True
+
+
+def order_body(
+    lines: list[tuple[str, int, str]], token: str = "tok_visa", customer: str = "demo"
+) -> dict[str, Any]:
+    """A POST /orders body from (sku, quantity, unit_price) triples."""
+    return {
+        "customer_id": customer,
+        "items": [{"sku": s, "quantity": q, "unit_price": p} for s, q, p in lines],
+        "currency": "USD",
+        "payment_token": token,
+    }

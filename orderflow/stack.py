@@ -1,0 +1,144 @@
+"""The local stack: Kafka and Redis (unless the settings name servers), the front door,
+N workers and the status API, each a child process. Used by `dev`, `demo` and e2e tests."""
+
+import functools
+import logging
+import os
+import sys
+import time
+import urllib.request
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.error import URLError
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
+
+from orderflow.infra.kafka import LocalKafka, ensure_kafka_libs
+from orderflow.infra.ports import accepts_connections, free_port
+from orderflow.infra.process import ChildProcess
+from orderflow.infra.redis import LocalRedis
+from orders.contracts.admin import ensure_topics
+from orders.settings import Settings
+
+log = logging.getLogger(__name__)
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that gives a child process these settings."""
+    return {f"ORDERFLOW_{k.upper()}": str(v) for k, v in settings.model_dump().items()}
+
+
+def _port(preferred: int) -> int:
+    return free_port() if accepts_connections(preferred) else preferred
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return bool(response.status == 200)
+    except (URLError, OSError):
+        return False
+
+
+@dataclass
+class LocalStack:
+    settings: Settings
+    workers: int = 2
+    log_dir: Path = REPO_ROOT / ".cache" / "logs"
+    kafka: LocalKafka | None = None
+    redis: LocalRedis | None = None
+    processes: dict[str, ChildProcess] = field(default_factory=dict)
+
+    @property
+    def producer_url(self) -> str:
+        return f"http://{self.settings.producer_host}:{self.settings.producer_port}"
+
+    @property
+    def status_url(self) -> str:
+        return f"http://{self.settings.status_api_host}:{self.settings.status_api_port}"
+
+    def start(self, timeout: float = 120) -> None:
+        self.start_servers(timeout)
+        ensure_topics(self.settings)
+        for name in self._process_names():
+            self.start_process(name)
+        self.wait_ready(timeout)
+
+    def start_servers(self, timeout: float) -> None:
+        """Start Kafka and Redis unless the settings were given their addresses."""
+        given = self.settings.model_fields_set
+        updates: dict[str, object] = {}
+        if "kafka_bootstrap_servers" not in given:
+            libs = ensure_kafka_libs(REPO_ROOT)
+            self.kafka = LocalKafka(libs, port=_port(9092), log_file=self.log_dir / "kafka.log")
+            self.kafka.start(timeout)
+            updates["kafka_bootstrap_servers"] = self.kafka.bootstrap_servers
+        if "redis_url" not in given:
+            self.redis = LocalRedis(port=_port(6379), log_file=self.log_dir / "redis.log")
+            self.redis.start()
+            updates["redis_url"] = self.redis.url
+        self.settings = self.settings.model_copy(update=updates)
+
+    def _process_names(self) -> list[str]:
+        return ["producer", "status-api", *(f"worker-{i}" for i in range(1, self.workers + 1))]
+
+    def start_process(self, name: str) -> None:
+        """Start (or start again) one of the stack's processes by name."""
+        command, extra_env = self._command(name)
+        process = ChildProcess(name, self.log_dir / f"{name}.log")
+        env = {**_base_env(), **settings_env(self.settings), **extra_env}
+        process.spawn([sys.executable, "-m", "orderflow.cli", *command], REPO_ROOT, env=env)
+        self.processes[name] = process
+
+    def _command(self, name: str) -> tuple[list[str], dict[str, str]]:
+        if name.startswith("worker-"):
+            env = {"ORDERFLOW_WORKER_WEB_PORT": str(free_port())}
+            return ["worker", "--name", name], env
+        return [name], {}
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        for name, url in (("producer", self.producer_url), ("status-api", self.status_url)):
+            probe = functools.partial(http_ok, f"{url}/readyz")
+            self.processes[name].wait_ready(probe, max(1.0, deadline - time.monotonic()))
+        worker = self.processes.get("worker-1")
+        if worker is not None:
+            worker.wait_ready(self._group_stable, max(1.0, deadline - time.monotonic()))
+
+    def _group_stable(self) -> bool:
+        """True when the workers' consumer group is Stable with every worker in it."""
+        admin = AdminClient({"bootstrap.servers": self.settings.kafka_bootstrap_servers})
+        try:
+            futures = admin.describe_consumer_groups([self.settings.worker_group])
+            group = futures[self.settings.worker_group].result(timeout=5)
+        except (KafkaException, FutureTimeout):  # no group yet, or the coordinator is loading
+            return False
+        return str(group.state).endswith("STABLE") and len(group.members) >= self.workers
+
+    def stop(self) -> None:
+        # Front door first: it flushes what it accepted while workers still run.
+        for name in self._process_names():
+            if name in self.processes:
+                self.processes.pop(name).stop(timeout=30)
+        for server in (self.redis, self.kafka):
+            if server is not None:
+                server.close()
+
+    def __enter__(self) -> "LocalStack":
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _base_env() -> dict[str, str]:
+    # The child inherits PATH, HOME and the like; its settings come from settings_env only.
+    return {k: v for k, v in os.environ.items() if not k.startswith("ORDERFLOW_")}
