@@ -17,7 +17,7 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from orders.contracts.codec import encode, encode_key
-from orders.contracts.topics import Topics
+from orders.contracts.topics import LIBRDKAFKA_PARTITIONER, Topics
 from orders.domain.events import Event
 from orders.errors import BrokerUnavailable, PublishError
 from orders.settings import Settings
@@ -62,6 +62,7 @@ def producer_config(settings: Settings) -> dict[str, Any]:
         # Idempotence: broker-side retries never duplicate or reorder events of one order.
         "enable.idempotence": True,
         "acks": "all",
+        "partitioner": LIBRDKAFKA_PARTITIONER,  # the same partition as Faust for a key
         "linger.ms": _LINGER_MS,
         # Alias of delivery.timeout.ms: the whole budget for one event, retries included.
         "message.timeout.ms": timeout_ms,

@@ -5,6 +5,11 @@ from dataclasses import dataclass, field
 
 from orders.settings import Settings
 
+# Which partition a key goes to is part of the contract: every producer must agree, or one
+# order's events would spread over partitions and lose their order. Faust (aiokafka) uses
+# Java's murmur2; librdkafka's default is CRC32, so confluent-kafka producers must set this.
+LIBRDKAFKA_PARTITIONER = "murmur2_random"
+
 # Keep events forever: the event log is the source of truth that the status table replays.
 _KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"}
 

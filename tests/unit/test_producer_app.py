@@ -235,3 +235,11 @@ async def test_the_app_does_not_close_a_publisher_it_was_given(
         pass
 
     assert not publisher.closed
+
+
+def test_publisher_partitions_keys_like_faust() -> None:
+    # Faust/aiokafka place keys with murmur2; librdkafka's default (CRC32) would split an
+    # order's events over partitions.
+    from producer.kafka_publisher import producer_config
+
+    assert producer_config(Settings())["partitioner"] == "murmur2_random"
