@@ -1,0 +1,48 @@
+# orderflow: `make demo` runs the system, `make test` runs every check. Both set up what they need.
+SHELL := /bin/bash
+UV := uv
+PYTEST_ARGS ?=
+
+.PHONY: setup deps kafka-libs redis-server lint test unit integration e2e demo dev bench clean
+
+setup: deps kafka-libs redis-server  ## everything a fresh machine needs
+
+deps:
+	@scripts/setup-uv.sh
+	@$(UV) sync --frozen --quiet
+
+kafka-libs:
+	@scripts/setup-kafka.sh
+
+redis-server:
+	@scripts/setup-redis.sh
+
+lint: deps
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy
+
+# One pytest run: the session's Kafka and Redis are started once for all suites.
+test: setup lint
+	$(UV) run pytest tests $(PYTEST_ARGS)
+
+unit: deps
+	$(UV) run pytest tests/unit $(PYTEST_ARGS)
+
+integration: setup
+	$(UV) run pytest tests/integration $(PYTEST_ARGS)
+
+e2e: setup
+	$(UV) run pytest tests/e2e $(PYTEST_ARGS)
+
+demo: setup
+	$(UV) run orderflow demo
+
+dev: setup
+	$(UV) run orderflow dev
+
+bench: setup
+	$(UV) run orderflow bench --local --orders 1000 --concurrency 32
+
+clean:
+	rm -rf .cache .venv .mypy_cache .ruff_cache .pytest_cache
