@@ -99,6 +99,15 @@ class LocalStack:
             return ["worker", "--name", name], env
         return [name], {}
 
+    def restart_workers(self, timeout: float = 120) -> None:
+        """Stop every worker, then start them again: their tables recover from the changelogs."""
+        names = [name for name in self._process_names() if name.startswith("worker-")]
+        for name in names:
+            self.processes.pop(name).stop(timeout=30)
+        for name in names:
+            self.start_process(name)
+        self.wait_ready(timeout)
+
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         for name, url in (("producer", self.producer_url), ("status-api", self.status_url)):

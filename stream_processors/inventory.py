@@ -5,12 +5,12 @@ from typing import Any
 from orders.contracts.codec import decode_stock_event
 from orders.domain.stock import SkuStock, apply_stock_command
 from stream_processors.deps import FaustTopics, StageDeps
-from stream_processors.streams import decoded, raw_schema
+from stream_processors.streams import RAW_TABLE, decoded
 
 
 def register(app: Any, topics: FaustTopics, deps: StageDeps, partitions: int) -> Any:
     # Keys and values are bytes: what a table recovers from its changelog must look up the same.
-    stock = app.Table("stock", default=None, partitions=partitions, schema=raw_schema())
+    stock = app.Table("stock", default=None, partitions=partitions, **RAW_TABLE)
 
     async def inventory(stream: Any) -> None:
         async for command, _ in decoded(stream, decode_stock_event, "inventory"):

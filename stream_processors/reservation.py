@@ -6,7 +6,7 @@ from orders.contracts.codec import decode_order_event
 from orders.domain import reservation as rules
 from orders.domain.events import OrderValidated, StockLineRefused, StockLineReserved
 from stream_processors.deps import FaustTopics, StageDeps
-from stream_processors.streams import decoded, raw_schema
+from stream_processors.streams import RAW_TABLE, decoded
 
 
 class ReservationStage:
@@ -43,7 +43,7 @@ class ReservationStage:
 
 def register(app: Any, topics: FaustTopics, deps: StageDeps, partitions: int) -> Any:
     # Keys and values are bytes: what a table recovers from its changelog must look up the same.
-    sagas = app.Table("reservations", default=None, partitions=partitions, schema=raw_schema())
+    sagas = app.Table("reservations", default=None, partitions=partitions, **RAW_TABLE)
     stage = ReservationStage(sagas, deps)
 
     async def reservation(stream: Any) -> None:

@@ -4,8 +4,6 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
-import faust
-
 from orders.errors import DecodeError
 
 log = logging.getLogger(__name__)
@@ -30,8 +28,6 @@ async def decoded(
         yield event, message.offset
 
 
-def raw_schema() -> Any:
-    """Bytes in, bytes out: the codec, not Faust, turns them into events."""
-    return faust.Schema(
-        key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
-    )
+# Bytes in, bytes out: the codec, not Faust, turns them into events. Faust picks a table's
+# changelog serializers from key_type/value_type given directly (a Schema's are ignored).
+RAW_TABLE: dict[str, Any] = {"key_type": bytes, "value_type": bytes}

@@ -189,3 +189,9 @@ def test_recording_outbox_starts_empty() -> None:
     outbox = RecordingOutbox()
     assert outbox.order_events == []
     assert outbox.stock_events == []
+
+
+def test_tables_write_their_changelog_as_raw_bytes(wired: Wired) -> None:
+    # JSON-encoded changelogs could not be read back on recovery: stock would vanish on restart.
+    for table in wired.worker.tables.values():
+        assert (table.key_serializer, table.value_serializer) == ("raw", "raw")
