@@ -3,6 +3,7 @@
 Built once at startup (`Settings()`) and passed down; nothing else reads the environment.
 """
 
+import logging
 from decimal import Decimal
 
 from pydantic import Field
@@ -35,6 +36,9 @@ class Settings(BaseSettings):
     retry_after_s: int = Field(3, ge=1)
     status_api_public_url: str = "http://127.0.0.1:8081"
 
+    # Both HTTP services
+    access_log: bool = False  # one log line per request: costly under load, off by default
+
     # Status API
     status_api_host: str = "127.0.0.1"
     status_api_port: int = Field(8081, ge=0, le=65535)
@@ -65,3 +69,8 @@ class Settings(BaseSettings):
             max_line_quantity=self.max_line_quantity,
             max_order_total=self.max_order_total,
         )
+
+
+def web_access_log(settings: Settings) -> logging.Logger | None:
+    """The logger aiohttp should write access lines to, or None for none."""
+    return logging.getLogger("aiohttp.access") if settings.access_log else None

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
-from orders.settings import Settings
+from orders.settings import Settings, web_access_log
 from producer.api import OrderProducer
 from producer.publisher import EventPublisher
 from producer.views import (
@@ -68,6 +68,7 @@ def serve(settings: Settings) -> None:
         create_app(settings),
         host=settings.producer_host,
         port=settings.producer_port,
+        access_log=web_access_log(settings),
         # run_app calls `print` once the sockets listen: our one line instead of its banner.
         print=_announce,
     )

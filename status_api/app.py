@@ -14,7 +14,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from orders.errors import StoreUnavailable
-from orders.settings import Settings
+from orders.settings import Settings, web_access_log
 from orders.status_store import StatusStore
 from orders.status_store.redis import RedisStatusStore
 from status_api.views import STORE, error_response, get_order, healthz, readyz
@@ -92,6 +92,7 @@ def serve(settings: Settings) -> None:
         create_app(settings),
         host=settings.status_api_host,
         port=settings.status_api_port,
+        access_log=web_access_log(settings),
         print=_announce,
         handle_signals=True,
     )
