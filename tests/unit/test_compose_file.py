@@ -1,0 +1,121 @@
+"""docker-compose.yml stays in step with the code: real commands, real settings, scalable workers.
+
+Static checks only (no Docker needed): the file is parsed with PyYAML.
+"""
+
+import shlex
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+import yaml
+
+from orderflow.cli import main
+from orders.settings import Settings
+
+COMPOSE_FILE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
+ENV_PREFIX = "ORDERFLOW_"
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    # safe_load resolves the `<<: *anchor` merge keys the file uses.
+    loaded = yaml.safe_load(COMPOSE_FILE.read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    services: dict[str, dict[str, Any]] = compose["services"]
+    return services
+
+
+def _app_services(services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The services that run the orderflow image (built from the Dockerfile)."""
+    return {name: svc for name, svc in services.items() if "build" in svc}
+
+
+def _environment(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):  # the `- KEY=value` form
+        return dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+    return {key: str(value) for key, value in env.items()}
+
+
+def _orderflow_invocations(command: str | list[str]) -> list[list[str]]:
+    """Each `orderflow ...` call in a command, including inside `sh -c "a && b"`."""
+    argv = shlex.split(command) if isinstance(command, str) else list(command)
+    if argv[:2] == ["sh", "-c"]:
+        calls = [shlex.split(part) for part in argv[2].split("&&")]
+    else:
+        calls = [argv]
+    return [call[1:] for call in calls if call and call[0] == "orderflow"]
+
+
+def _resolves(group: click.Group, args: list[str]) -> bool:
+    """Whether args name an existing (sub)command of the CLI, e.g. ["stock", "set", ...]."""
+    command = group.commands.get(args[0]) if args else None
+    if isinstance(command, click.Group):
+        return _resolves(command, args[1:])
+    return command is not None
+
+
+def test_image_services_exist(services: dict[str, dict[str, Any]]) -> None:
+    assert {"topics", "producer", "worker", "status-api", "seed"} <= set(_app_services(services))
+
+
+def test_every_image_service_runs_a_real_cli_command(services: dict[str, dict[str, Any]]) -> None:
+    for name, service in _app_services(services).items():
+        calls = _orderflow_invocations(service["command"])
+        assert calls, f"{name}: command does not run orderflow: {service['command']!r}"
+        for args in calls:
+            assert _resolves(main, args), f"{name}: `orderflow {' '.join(args)}` is not a command"
+
+
+def test_kafka_is_3_9_with_auto_create_off(services: dict[str, dict[str, Any]]) -> None:
+    kafka = services["kafka"]
+    image, _, tag = kafka["image"].partition(":")
+    assert image == "apache/kafka"
+    assert tag.startswith("3.9."), tag
+    assert _environment(kafka)["KAFKA_AUTO_CREATE_TOPICS_ENABLE"].lower() == "false"
+
+
+def test_orderflow_variables_are_settings_fields(compose: dict[str, Any]) -> None:
+    fields = set(Settings.model_fields)
+    used: set[str] = set()
+    for service in compose["services"].values():
+        used |= {key for key in _environment(service) if key.startswith(ENV_PREFIX)}
+    for key, value in compose.items():
+        if key.startswith("x-") and isinstance(value, dict):  # the shared anchors
+            used |= {k for k in value if isinstance(k, str) and k.startswith(ENV_PREFIX)}
+    assert used, "no ORDERFLOW_* variables found"
+    unknown = sorted(key for key in used if key.removeprefix(ENV_PREFIX).lower() not in fields)
+    assert not unknown, f"not fields of orders.settings.Settings: {unknown}"
+
+
+@pytest.mark.parametrize("name", ["producer", "status-api", "kafka", "redis"])
+def test_has_healthcheck(services: dict[str, dict[str, Any]], name: str) -> None:
+    healthcheck = services[name].get("healthcheck")
+    assert healthcheck, f"{name} has no healthcheck"
+    assert not healthcheck.get("disable", False)
+    assert healthcheck.get("test"), f"{name}: healthcheck without a test"
+
+
+def test_servers_listen_on_all_interfaces(services: dict[str, dict[str, Any]]) -> None:
+    assert _environment(services["producer"])["ORDERFLOW_PRODUCER_HOST"] == "0.0.0.0"
+    assert _environment(services["status-api"])["ORDERFLOW_STATUS_API_HOST"] == "0.0.0.0"
+
+
+def test_topics_are_created_before_they_are_used(services: dict[str, dict[str, Any]]) -> None:
+    for name in ("producer", "worker", "seed"):
+        depends_on = services[name]["depends_on"]
+        assert depends_on["topics"]["condition"] == "service_completed_successfully", name
+    assert services["topics"]["depends_on"]["kafka"]["condition"] == "service_healthy"
+
+
+def test_worker_can_scale(services: dict[str, dict[str, Any]]) -> None:
+    worker = services["worker"]
+    assert "container_name" not in worker
+    assert not worker.get("ports"), "host ports would clash with --scale worker=N"
