@@ -7,7 +7,7 @@ from their cause, so a redelivered cause yields an identical event, which consum
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -47,25 +47,33 @@ class OrderEvent(Event):
 Lines = Annotated[tuple[OrderLine, ...], Field(min_length=1)]
 
 
-class OrderPlaced(OrderEvent):
-    """The front door accepted an order (status PENDING)."""
+class OrderTerms(OrderEvent):
+    """What was ordered and how it is paid: carried forward by the events that later stages
+    act on, so each stage needs nothing but the event in front of it."""
 
-    type: Literal["OrderPlaced"] = "OrderPlaced"
-    customer_id: str = Field(min_length=1, max_length=128)
     items: Lines
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     payment_token: str = Field(min_length=1, max_length=128)
     total: Money
 
+    def terms(self) -> dict[str, Any]:
+        """The order id and terms, to build the next event that carries them."""
+        return {
+            f: getattr(self, f) for f in ("order_id", "items", "currency", "payment_token", "total")
+        }
 
-class OrderValidated(OrderEvent):
-    """Lines and total are within limits; carries what later stages need."""
+
+class OrderPlaced(OrderTerms):
+    """The front door accepted an order (status PENDING)."""
+
+    type: Literal["OrderPlaced"] = "OrderPlaced"
+    customer_id: str = Field(min_length=1, max_length=128)
+
+
+class OrderValidated(OrderTerms):
+    """Lines and total are within limits."""
 
     type: Literal["OrderValidated"] = "OrderValidated"
-    items: Lines
-    currency: str
-    payment_token: str
-    total: Money
 
 
 class OrderRejected(OrderEvent):
@@ -91,14 +99,10 @@ class StockLineRefused(OrderEvent):
     unknown_sku: bool = False
 
 
-class StockReserved(OrderEvent):
-    """Every line is held (status RESERVED); carries what payment needs."""
+class StockReserved(OrderTerms):
+    """Every line is held (status RESERVED)."""
 
     type: Literal["StockReserved"] = "StockReserved"
-    items: Lines
-    currency: str
-    payment_token: str
-    total: Money
 
 
 class OutOfStock(OrderEvent):

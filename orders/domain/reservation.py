@@ -82,15 +82,7 @@ def _decide(reservation: Reservation) -> Effects:
     validated = reservation.validated
     event_id = derived_event_id(validated.event_id, "reservation-decision")
     if not reservation.refused:
-        reserved = StockReserved(
-            event_id=event_id,
-            order_id=validated.order_id,
-            items=validated.items,
-            currency=validated.currency,
-            payment_token=validated.payment_token,
-            total=validated.total,
-        )
-        return [reserved], []
+        return [StockReserved(event_id=event_id, **validated.terms())], []
     releases: list[StockEvent] = [_release(reservation, sku) for sku in sorted(reservation.held)]
     return [_refusal(reservation, event_id)], releases
 

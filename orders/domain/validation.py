@@ -36,11 +36,4 @@ def validate(placed: OrderPlaced, limits: Limits) -> OrderValidated | OrderRejec
     reason = rejection_reason(placed, limits)
     if reason is not None:
         return OrderRejected(event_id=event_id, order_id=placed.order_id, reason=reason)
-    return OrderValidated(
-        event_id=event_id,
-        order_id=placed.order_id,
-        items=placed.items,
-        currency=placed.currency,
-        payment_token=placed.payment_token,
-        total=placed.total,
-    )
+    return OrderValidated(event_id=event_id, **placed.terms())
