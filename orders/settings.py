@@ -3,7 +3,6 @@
 Built once at startup (`Settings()`) and passed down; nothing else reads the environment.
 """
 
-import logging
 from decimal import Decimal
 
 from pydantic import Field
@@ -69,8 +68,3 @@ class Settings(BaseSettings):
             max_line_quantity=self.max_line_quantity,
             max_order_total=self.max_order_total,
         )
-
-
-def web_access_log(settings: Settings) -> logging.Logger | None:
-    """The logger aiohttp should write access lines to, or None for none."""
-    return logging.getLogger("aiohttp.access") if settings.access_log else None

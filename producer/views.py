@@ -9,6 +9,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from orders.errors import PublishError
+from orders.http import error_response
 from orders.settings import Settings
 from producer.api import OrderProducer
 from producer.schemas import PlaceOrder
@@ -27,12 +28,6 @@ class Rejected(Exception):
     def __init__(self, response: web.Response) -> None:
         super().__init__(response.status)
         self.response = response
-
-
-def error_response(
-    status: int, message: str, *, headers: dict[str, str] | None = None, **details: Any
-) -> web.Response:
-    return web.json_response({"error": message, **details}, status=status, headers=headers)
 
 
 async def place_order(request: web.Request) -> web.Response:

@@ -7,49 +7,31 @@ GET /readyz             readiness, 200 only when the store answers a ping
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from orders import http
 from orders.errors import StoreUnavailable
-from orders.settings import Settings, web_access_log
+from orders.http import KnownError, json_errors
+from orders.settings import Settings
 from orders.status_store import StatusStore
 from orders.status_store.redis import RedisStatusStore
-from status_api.views import STORE, error_response, get_order, healthz, readyz
+from status_api.views import STORE, get_order, healthz, readyz
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_S = 1
-# aiohttp's own headers on an HTTPException describe its text/plain body, not our JSON one.
-_BODY_HEADERS = frozenset({"content-type", "content-length"})
-
-
-def _from_http_exception(e: web.HTTPException) -> web.Response:
-    headers = {k: v for k, v in e.headers.items() if k.lower() not in _BODY_HEADERS}
-    return error_response(e.status, e.reason, headers)
+STORE_DOWN = KnownError(
+    StoreUnavailable, 503, "status store unavailable", {"Retry-After": str(RETRY_AFTER_S)}
+)
 
 
 @web.middleware
-async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every error is a JSON body; nothing (tracebacks included) leaks out otherwise.
-
-    Statuses change as orders move, so no response may be cached.
-    """
-    try:
-        response = await handler(request)
-    except web.HTTPException as e:
-        if e.status < 400:
-            raise  # redirects and the like are not errors
-        response = _from_http_exception(e)
-    except StoreUnavailable as e:
-        log.warning("status store unavailable on %s %s: %s", request.method, request.path, e)
-        retry = {"Retry-After": str(RETRY_AFTER_S)}
-        response = error_response(503, "status store unavailable", retry)
-    except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        response = error_response(500, "internal error")
+async def no_store(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Statuses change as orders move, so no response may be cached (errors included)."""
+    response = await handler(request)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -69,7 +51,7 @@ def _redis_store(settings: Settings) -> Callable[[web.Application], AsyncIterato
 def create_app(settings: Settings, store: StatusStore | None = None) -> web.Application:
     """The app. Without `store`, it opens (and finally closes) a Redis store from `settings`;
     a given `store` stays the caller's to close."""
-    app = web.Application(middlewares=[json_errors])
+    app = web.Application(middlewares=[no_store, json_errors(STORE_DOWN)])
     if store is None:
         app.cleanup_ctx.append(_redis_store(settings))
     else:
@@ -80,21 +62,14 @@ def create_app(settings: Settings, store: StatusStore | None = None) -> web.Appl
     return app
 
 
-def _announce(banner: str) -> None:
-    """Stand-in for aiohttp's banner: one line with the URL, printed once listening."""
-    urls = re.findall(r"https?://\S+", banner)
-    print(f"orderflow status API listening on {', '.join(urls) or banner}", flush=True)
-
-
 def serve(settings: Settings) -> None:
     """Run the status API until SIGINT/SIGTERM (blocking)."""
-    web.run_app(
+    http.serve(
         create_app(settings),
+        name="status API",
         host=settings.status_api_host,
         port=settings.status_api_port,
-        access_log=web_access_log(settings),
-        print=_announce,
-        handle_signals=True,
+        access_log=settings.access_log,
     )
 
 

@@ -6,18 +6,13 @@ from typing import Any
 from aiohttp import web
 
 from orders.errors import StoreUnavailable
+from orders.http import error_response
 from orders.status_store import OrderView, StatusStore
 
 STORE: web.AppKey[StatusStore] = web.AppKey("store")
 
 # Order ids are ULIDs: 26 characters of Crockford base32 (no I, L, O or U).
 _ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
-
-
-def error_response(
-    status: int, message: str, headers: dict[str, str] | None = None
-) -> web.Response:
-    return web.json_response({"error": message}, status=status, headers=headers)
 
 
 def normalise_order_id(raw: str) -> str | None:

@@ -14,10 +14,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from orders.domain.status import OrderStatus
 from orders.errors import StoreUnavailable
+from orders.http import announce
 from orders.settings import Settings
 from orders.status_store import OrderView, StatusChange
 from orders.status_store.memory import InMemoryStatusStore
-from status_api.app import _announce, create_app, run
+from status_api.app import create_app, run
 
 ORDER_ID = "01JD3Q7ZK5V9W8X2Y4N6M0P1RT"
 UNKNOWN_ID = "01JD3Q7ZK5V9W8X2Y4N6M0P1RV"
@@ -217,6 +218,8 @@ async def test_run_serves_until_cancelled(
 
 
 def test_announce_prints_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    _announce("======== Running on http://127.0.0.1:8081 ========\n(Press CTRL+C to quit)")
+    announce(
+        "status API", "======== Running on http://127.0.0.1:8081 ========\n(Press CTRL+C to quit)"
+    )
 
     assert capsys.readouterr().out == "orderflow status API listening on http://127.0.0.1:8081\n"
