@@ -115,11 +115,12 @@ class LocalStack:
             self.processes[name].wait_ready(probe, max(1.0, deadline - time.monotonic()))
         worker = self.processes.get("worker-1")
         if worker is not None:
-            worker.wait_ready(self._group_stable, max(1.0, deadline - time.monotonic()))
+            admin = AdminClient({"bootstrap.servers": self.settings.kafka_bootstrap_servers})
+            probe = functools.partial(self._group_stable, admin)
+            worker.wait_ready(probe, max(1.0, deadline - time.monotonic()))
 
-    def _group_stable(self) -> bool:
+    def _group_stable(self, admin: AdminClient) -> bool:
         """True when the workers' consumer group is Stable with every worker in it."""
-        admin = AdminClient({"bootstrap.servers": self.settings.kafka_bootstrap_servers})
         try:
             futures = admin.describe_consumer_groups([self.settings.worker_group])
             group = futures[self.settings.worker_group].result(timeout=5)

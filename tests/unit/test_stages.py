@@ -23,7 +23,6 @@ from orders.domain.events import (
 from orders.domain.lines import OrderLine
 from orders.domain.payment import TOKEN_DECLINE, TOKEN_TIMEOUT
 from orders.domain.status import OrderStatus
-from stream_processors.outbox import RecordingOutbox
 from tests.unit.stage_helpers import Wired, eventually, placed, put
 
 LINE_A = OrderLine(sku="A", quantity=2, unit_price=Decimal("1.00"))
@@ -183,12 +182,6 @@ async def test_projection_writes_a_legal_monotonic_history(wired: Wired) -> None
     assert view.version == 4  # the offset of the event that made the last change
     assert view.reason == "unknown SKU: B"
     assert view.total == p.total
-
-
-def test_recording_outbox_starts_empty() -> None:
-    outbox = RecordingOutbox()
-    assert outbox.order_events == []
-    assert outbox.stock_events == []
 
 
 def test_tables_write_their_changelog_as_raw_bytes(wired: Wired) -> None:

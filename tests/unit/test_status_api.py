@@ -202,9 +202,10 @@ async def test_run_serves_until_cancelled(
 ) -> None:
     caplog.set_level(logging.INFO, logger="status_api.app")
     task = asyncio.create_task(run(settings(status_api_port=0), store=store))
-    while not (found := re.search(r"listening on (http://\S+)", caplog.text)):
-        await asyncio.sleep(0.01)
-        assert not task.done()
+    async with asyncio.timeout(10):  # the deadline: never hang on a server that did not start
+        while not (found := re.search(r"listening on (http://\S+)", caplog.text)):
+            await asyncio.sleep(0.01)
+            assert not task.done()
 
     async with (
         aiohttp.ClientSession() as session,
