@@ -1,9 +1,9 @@
-"""Fulfilment and compensation: what happens to held stock when an order ends."""
+"""Fulfilment and compensation: what happens to held stock when an order is paid or declined."""
 
 from typing import Any
 
 from orders.contracts.codec import decode_order_event
-from orders.domain.events import OrderCancelled, PaymentCaptured, PaymentDeclined
+from orders.domain.events import PaymentCaptured, PaymentDeclined
 from orders.domain.fulfilment import compensate, fulfil
 from stream_processors.deps import FaustTopics, StageDeps
 from stream_processors.streams import decoded
@@ -17,7 +17,7 @@ def register(app: Any, topics: FaustTopics, deps: StageDeps) -> Any:
                 for commit in commits:
                     await deps.outbox.stock_event(commit)
                 await deps.outbox.order_event(completed)
-            elif isinstance(event, PaymentDeclined | OrderCancelled):
+            elif isinstance(event, PaymentDeclined):
                 for release in compensate(event):
                     await deps.outbox.stock_event(release)
 

@@ -129,10 +129,28 @@ class OrderCompleted(OrderEvent):
     type: Literal["OrderCompleted"] = "OrderCompleted"
 
 
+class CancellationRequested(OrderEvent):
+    """Someone asked to cancel (no status change yet). The payment stage decides, in the
+    order's log order, whether it is still possible: it is until payment is captured."""
+
+    type: Literal["CancellationRequested"] = "CancellationRequested"
+    reason: str = Field(min_length=1, max_length=500)
+    requested_by: Literal["customer", "deadline"] = "customer"
+
+
+class CancellationRefused(OrderEvent):
+    """Too late to cancel: payment was settled or the order had ended (no status change)."""
+
+    type: Literal["CancellationRefused"] = "CancellationRefused"
+    reason: str
+
+
 class OrderCancelled(OrderEvent):
+    """The order is cancelled (status CANCELLED); the reservation stage gives back its stock."""
+
     type: Literal["OrderCancelled"] = "OrderCancelled"
     reason: str
-    items: tuple[OrderLine, ...] = ()
+    items: tuple[OrderLine, ...] = ()  # unused since cancellation moved to the payment stage
 
 
 class StockEvent(Event):
@@ -177,6 +195,8 @@ AnyOrderEvent = Annotated[
     | PaymentCaptured
     | PaymentDeclined
     | OrderCompleted
+    | CancellationRequested
+    | CancellationRefused
     | OrderCancelled,
     Field(discriminator="type"),
 ]

@@ -2,7 +2,6 @@
 
 from orders.domain.events import (
     CommitStock,
-    OrderCancelled,
     OrderCompleted,
     PaymentCaptured,
     PaymentDeclined,
@@ -28,8 +27,9 @@ def fulfil(paid: PaymentCaptured) -> tuple[OrderCompleted, list[CommitStock]]:
     return completed, commits
 
 
-def compensate(failed: PaymentDeclined | OrderCancelled) -> list[ReleaseStock]:
-    """Give back every SKU the order may hold; releasing what is not held is a no-op."""
+def compensate(failed: PaymentDeclined) -> list[ReleaseStock]:
+    """Give back every SKU the order holds; releasing what is not held is a no-op.
+    (A cancelled order's stock is given back by the reservation stage, which knows it.)"""
     return [
         ReleaseStock(
             event_id=derived_event_id(failed.event_id, "release", sku),

@@ -17,6 +17,8 @@ from orders.contracts.codec import (
 from orders.domain.events import (
     AnyOrderEvent,
     AnyStockEvent,
+    CancellationRefused,
+    CancellationRequested,
     CommitStock,
     Event,
     OrderCancelled,
@@ -67,6 +69,9 @@ ORDER_EVENTS: list[Any] = [
     OrderCompleted(order_id=ORDER),
     OrderCancelled(order_id=ORDER, reason="customer asked"),
     OrderCancelled(order_id=ORDER, reason="customer asked", items=LINES),
+    CancellationRequested(order_id=ORDER, reason="customer asked"),
+    CancellationRequested(order_id=ORDER, reason="stuck in RESERVED", requested_by="deadline"),
+    CancellationRefused(order_id=ORDER, reason="too late to cancel: payment was already captured"),
 ]
 STOCK_EVENTS: list[Any] = [
     StockSet(sku="SKU-1", quantity=0),

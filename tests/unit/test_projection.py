@@ -9,6 +9,8 @@ import pytest
 
 from orders.domain.events import (
     AnyOrderEvent,
+    CancellationRefused,
+    CancellationRequested,
     OrderCancelled,
     OrderCompleted,
     OrderPlaced,
@@ -74,6 +76,8 @@ NO_CHANGE: list[Any] = [
     StockLineReserved(**COMMON, sku="A", quantity=2),
     StockLineRefused(**COMMON, sku="A", quantity=2, available=1),
     StockLineRefused(**COMMON, sku="A", quantity=2, available=0, unknown_sku=True),
+    CancellationRequested(**COMMON, reason="changed mind"),
+    CancellationRefused(**COMMON, reason="too late to cancel"),
 ]
 
 

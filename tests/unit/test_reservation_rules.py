@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from orders.domain.events import (
+    OrderCancelled,
     OrderRejected,
     OrderValidated,
     OutOfStock,
@@ -12,7 +13,7 @@ from orders.domain.events import (
     StockReserved,
 )
 from orders.domain.lines import OrderLine
-from orders.domain.reservation import Reservation, record, start
+from orders.domain.reservation import Reservation, cancel, record, start
 
 ORDER = "order-1"
 
@@ -193,3 +194,63 @@ def test_late_hold_after_a_positive_decision_is_kept() -> None:
     decided, _ = record(reservation, _held("B", 5))
     _, (events, stock) = record(decided, _held("B", 5))
     assert (events, stock) == ([], [])
+
+
+def _cancelled(event_id: str = "cancelled-1") -> OrderCancelled:
+    return OrderCancelled(event_id=event_id, order_id=ORDER, reason="changed my mind")
+
+
+def test_cancel_before_the_saga_starts_leaves_a_marker_and_releases_nothing() -> None:
+    marker, releases = cancel(None, _cancelled())
+    assert releases == []
+    assert marker.cancelled
+    assert marker.decided
+    assert marker.validated is None
+    assert Reservation.model_validate_json(marker.model_dump_json()) == marker
+
+
+def test_cancel_in_flight_releases_every_wanted_sku_held_or_not() -> None:
+    reservation, _ = record(_started(), _held("A", 1))  # B not answered yet
+    after, releases = cancel(reservation, _cancelled())
+    assert _releases(releases) == [("A", ORDER), ("B", ORDER)]
+    assert after.cancelled
+    assert after.decided
+
+
+def test_cancel_after_stock_reserved_releases_everything_held() -> None:
+    reservation, _ = record(_started(), _held("A", 1))
+    reservation, _ = record(reservation, _held("B", 5))
+    _, releases = cancel(reservation, _cancelled())
+    assert _releases(releases) == [("A", ORDER), ("B", ORDER)]
+
+
+def test_cancel_after_a_failed_reservation_releases_nothing_more() -> None:
+    reservation, _ = record(_started(), _short("A", 1, 0))
+    reservation, _ = record(reservation, _held("B", 5))
+    _, releases = cancel(reservation, _cancelled())
+    assert releases == []
+
+
+def test_cancel_twice_releases_once() -> None:
+    after, _ = cancel(_started(), _cancelled())
+    again, releases = cancel(after, _cancelled("cancelled-2"))
+    assert again == after
+    assert releases == []
+
+
+def test_a_hold_granted_after_cancelling_is_released_at_once() -> None:
+    after, _ = cancel(_started(), _cancelled())
+    unchanged, (order_events, stock_events) = record(after, _held("B", 5))
+    assert unchanged == after
+    assert order_events == []
+    assert _releases(stock_events) == [("B", ORDER)]
+    _, (order_events, stock_events) = record(after, _short("A", 1, 0))
+    assert order_events == []
+    assert stock_events == []
+
+
+def test_answers_for_a_saga_cancelled_before_it_started_release_holds() -> None:
+    marker, _ = cancel(None, _cancelled())
+    _, (order_events, stock_events) = record(marker, _held("A", 1))
+    assert order_events == []
+    assert _releases(stock_events) == [("A", ORDER)]
