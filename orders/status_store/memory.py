@@ -1,7 +1,9 @@
 """In-memory status store: the fake for unit tests, held to the same contract as Redis."""
 
+from datetime import datetime
+
 from orders.domain.status import can_transition
-from orders.status_store.model import HistoryEntry, OrderView, StatusChange
+from orders.status_store.model import HistoryEntry, OrderView, StalledOrder, StatusChange
 
 
 class InMemoryStatusStore:
@@ -30,6 +32,14 @@ class InMemoryStatusStore:
 
     async def get(self, order_id: str) -> OrderView | None:
         return self.orders.get(order_id)
+
+    async def stalled(self, older_than: datetime, limit: int = 100) -> list[StalledOrder]:
+        waiting = sorted(
+            (view.updated_at, view.order_id, view.status)
+            for view in self.orders.values()
+            if not view.status.is_terminal and view.updated_at < older_than
+        )
+        return [StalledOrder(order_id=o, status=s, since=at) for at, o, s in waiting[:limit]]
 
     async def ping(self) -> None:
         return None

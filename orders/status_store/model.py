@@ -45,3 +45,13 @@ class OrderView(BaseModel):
     total: Decimal | None
     customer_id: str | None = None
     history: tuple[HistoryEntry, ...]
+
+
+class StalledOrder(BaseModel):
+    """An order that has been in a non-terminal status since `since` (for the deadline job)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    order_id: str
+    status: OrderStatus
+    since: datetime

@@ -1,8 +1,9 @@
 """The status store port. The Redis adapter and the in-memory fake both pass tests/contract."""
 
+from datetime import datetime
 from typing import Protocol
 
-from orders.status_store.model import OrderView, StatusChange
+from orders.status_store.model import OrderView, StalledOrder, StatusChange
 
 
 class StatusStore(Protocol):
@@ -13,6 +14,11 @@ class StatusStore(Protocol):
 
     async def get(self, order_id: str) -> OrderView | None:
         """The order as last written, or None. Raises StoreUnavailable."""
+        ...
+
+    async def stalled(self, older_than: datetime, limit: int = 100) -> list[StalledOrder]:
+        """Orders in a non-terminal status they entered before `older_than`, oldest first.
+        Raises StoreUnavailable."""
         ...
 
     async def ping(self) -> None:

@@ -4,7 +4,9 @@ Keys (``ns`` is the namespace, so several deployments or test runs can share one
 
 - ``{ns}:order:{order_id}``: hash with status, reason, version, created_at, updated_at,
   total and customer_id (absent fields mean None);
-- ``{ns}:order:{order_id}:history``: list of JSON entries ``{"status", "at", "reason"}``.
+- ``{ns}:order:{order_id}:history``: list of JSON entries ``{"status", "at", "reason"}``;
+- ``{ns}:active``: sorted set of the orders not in a terminal status, scored by the time they
+  entered their current status (epoch seconds): what the deadline job scans.
 
 Datetimes are ISO-8601 strings, totals are Decimal strings. Every write goes through one Lua
 script so the compare-and-set on (version, status) and the history append are atomic.
@@ -15,8 +17,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import cast
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -26,13 +29,14 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from orders.domain.status import INITIAL, OrderStatus, predecessors
 from orders.errors import StoreUnavailable
-from orders.status_store.model import HistoryEntry, OrderView, StatusChange
+from orders.status_store.model import HistoryEntry, OrderView, StalledOrder, StatusChange
 
-# KEYS[1]: the order hash; KEYS[2]: its history list.
+# KEYS[1]: the order hash; KEYS[2]: its history list; KEYS[3]: the active-orders sorted set.
 # ARGV[1] new status, ARGV[2] version, ARGV[3] initial status, ARGV[4] history entry (JSON),
-# then four counted sections (a count followed by that many items): allowed predecessors of
-# the new status, field/value pairs set on every write, fields deleted on every write, and
-# field/value pairs set only when the record is created.
+# ARGV[5] the order id, ARGV[6] the change's time (epoch seconds), ARGV[7] "1" when the new
+# status is terminal, then four counted sections (a count followed by that many items):
+# allowed predecessors of the new status, field/value pairs set on every write, fields deleted
+# on every write, and field/value pairs set only when the record is created.
 # The transition table stays in Python: the caller passes the predecessors, so Lua only
 # compares. Versions are Kafka offsets, compared as Lua numbers (exact below 2^53).
 _APPLY_LUA = """
@@ -44,7 +48,8 @@ local function section(i)
 end
 
 local status, version, initial, entry = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local allowed, i = section(5)
+local order_id, at, terminal = ARGV[5], ARGV[6], ARGV[7]
+local allowed, i = section(8)
 local updates, removals, creates
 updates, i = section(i)
 removals, i = section(i)
@@ -66,6 +71,11 @@ end
 redis.call('HSET', KEYS[1], 'status', status, 'version', version, unpack(updates))
 if #removals > 0 then redis.call('HDEL', KEYS[1], unpack(removals)) end
 redis.call('RPUSH', KEYS[2], entry)
+if terminal == '1' then
+  redis.call('ZREM', KEYS[3], order_id)
+else
+  redis.call('ZADD', KEYS[3], at, order_id)
+end
 return 1
 """
 
@@ -111,11 +121,18 @@ def _apply_args(change: StatusChange) -> list[str]:
         str(change.version),
         INITIAL.value,
         json.dumps(entry),
+        change.order_id,
+        repr(change.at.timestamp()),
+        "1" if change.status.is_terminal else "0",
         *_counted(sorted(s.value for s in predecessors(change.status))),
         *_counted(_pairs(updates)),
         *_counted(removals),
         *_counted(_pairs(creates)),
     ]
+
+
+def _utc(epoch_seconds: float) -> datetime:
+    return datetime.fromtimestamp(epoch_seconds, UTC)
 
 
 def _view(order_id: str, fields: Mapping[str, str], history: Sequence[str]) -> OrderView:
@@ -163,8 +180,13 @@ class RedisStatusStore:
     def history_key(self, order_id: str) -> str:
         return f"{self.order_key(order_id)}:history"
 
+    @property
+    def active_key(self) -> str:
+        return f"{self._namespace}:active"
+
     async def apply(self, change: StatusChange) -> bool:
-        keys = [self.order_key(change.order_id), self.history_key(change.order_id)]
+        order_id = change.order_id
+        keys = [self.order_key(order_id), self.history_key(order_id), self.active_key]
         with _unavailable_on_redis_errors("apply"):
             written = await self._apply_script(keys=keys, args=_apply_args(change))
         return int(written) == 1
@@ -180,6 +202,27 @@ class RedisStatusStore:
             return None
         fields = {_text(k): _text(v) for k, v in raw_fields.items()}
         return _view(order_id, fields, [_text(entry) for entry in raw_history])
+
+    async def stalled(self, older_than: datetime, limit: int = 100) -> list[StalledOrder]:
+        before = f"({older_than.timestamp()!r}"  # "(": strictly older
+        with _unavailable_on_redis_errors("stalled"):
+            found = cast(
+                list[tuple[bytes | str, float]],
+                await self._redis.zrangebyscore(
+                    self.active_key, "-inf", before, start=0, num=limit, withscores=True
+                ),
+            )
+            ids = [_text(order_id) for order_id, _ in found]
+            scores = [float(score) for _, score in found]
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for order_id in ids:
+                    pipe.hget(self.order_key(order_id), "status")
+                statuses: list[bytes | str | None] = await pipe.execute()
+        return [
+            StalledOrder(order_id=order_id, status=OrderStatus(_text(status)), since=_utc(score))
+            for order_id, score, status in zip(ids, scores, statuses, strict=True)
+            if status is not None
+        ]
 
     async def ping(self) -> None:
         with _unavailable_on_redis_errors("ping"):

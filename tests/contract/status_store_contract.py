@@ -206,5 +206,26 @@ class StatusStoreContract(ABC):  # noqa: B024 - abstract by its fixture, not by 
         assert view is not None
         assert len(view.history) == 2
 
+    async def test_stalled_lists_non_terminal_orders_older_than_a_time(
+        self, store: StatusStore
+    ) -> None:
+        await apply_path(store, [S.PENDING, S.VALIDATED])  # VALIDATED since T0 + 1 s
+        other = [S.PENDING, S.VALIDATED, S.RESERVED]
+        for version, status in enumerate(other, start=5):  # RESERVED since T0 + 7 s
+            assert await store.apply(change(status, version, order_id=OTHER_ID))
+        assert await store.stalled(T0 + timedelta(seconds=1)) == []  # strictly older only
+        stalled = await store.stalled(T0 + timedelta(seconds=8))
+        assert [(s.order_id, s.status, s.since) for s in stalled] == [
+            (ORDER_ID, S.VALIDATED, T0 + timedelta(seconds=1)),
+            (OTHER_ID, S.RESERVED, T0 + timedelta(seconds=7)),
+        ]
+        assert [s.order_id for s in await store.stalled(T0 + timedelta(seconds=8), limit=1)] == [
+            ORDER_ID
+        ]
+
+    async def test_terminal_orders_are_never_stalled(self, store: StatusStore) -> None:
+        await apply_path(store, HAPPY_PATH)
+        assert await store.stalled(T0 + timedelta(days=1)) == []
+
     async def test_ping_answers(self, store: StatusStore) -> None:
         await store.ping()

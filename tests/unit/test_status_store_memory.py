@@ -9,7 +9,7 @@ from orders.domain.status import OrderStatus
 from orders.status_store import StatusStore
 from orders.status_store.memory import InMemoryStatusStore
 from orders.status_store.redis import RedisStatusStore
-from tests.contract.status_store_contract import ORDER_ID, StatusStoreContract, apply_path
+from tests.contract.status_store_contract import ORDER_ID, T0, StatusStoreContract, apply_path
 
 S = OrderStatus
 
@@ -39,6 +39,7 @@ class TestRedisStatusStoreLayout:
         await apply_path(store, [S.PENDING, S.VALIDATED])
 
         assert sorted(await client.keys("*")) == [
+            "ns:active",
             f"ns:order:{ORDER_ID}",
             f"ns:order:{ORDER_ID}:history",
         ]
@@ -47,6 +48,9 @@ class TestRedisStatusStoreLayout:
         assert fields["status"] == "VALIDATED"
         assert fields["created_at"] == "2025-01-02T03:04:05.123456+00:00"
         assert await client.llen(f"ns:order:{ORDER_ID}:history") == 2
+        assert await client.zrange("ns:active", 0, -1, withscores=True) == [
+            (ORDER_ID, T0.timestamp() + 1)
+        ]
         await store.close()
 
     async def test_works_without_decoded_responses(self) -> None:
