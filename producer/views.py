@@ -40,11 +40,16 @@ async def place_order(request: web.Request) -> web.Response:
         placed = await request.app[ORDER_PRODUCER].place_order(order)
     except PublishError as e:
         _log.warning("order not accepted, broker did not acknowledge: %s", e)
-        return _retry_later(settings)
+        return retry_later(settings)
     # Answer only now: the event is durable on the log, so the status URL will resolve.
-    status_url = f"{settings.status_api_public_url.rstrip('/')}/orders/{placed.order_id}"
-    body = {"order_id": placed.order_id, "status": "PENDING", "status_url": status_url}
-    return web.json_response(body, status=202, headers={"Location": status_url})
+    url = status_url(settings, placed.order_id)
+    body = {"order_id": placed.order_id, "status": "PENDING", "status_url": url}
+    return web.json_response(body, status=202, headers={"Location": url})
+
+
+def status_url(settings: Settings, order_id: str) -> str:
+    """Where the status API shows the order."""
+    return f"{settings.status_api_public_url.rstrip('/')}/orders/{order_id}"
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -60,7 +65,7 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if ready else 503)
 
 
-def _retry_later(settings: Settings) -> web.Response:
+def retry_later(settings: Settings) -> web.Response:
     retry_after = settings.retry_after_s
     return error_response(
         503,
@@ -78,14 +83,15 @@ async def _parse_order(request: web.Request, max_bytes: int) -> PlaceOrder:
     except web.HTTPRequestEntityTooLarge:
         message = f"request body larger than {max_bytes} bytes"
         raise Rejected(error_response(413, message, max_bytes=max_bytes)) from None
-    data = _parse_json(body)
+    data = parse_json(body)
     try:
         return PlaceOrder.model_validate(data)
     except ValidationError as e:
-        raise Rejected(error_response(422, "invalid order", fields=_field_errors(e))) from None
+        raise Rejected(error_response(422, "invalid order", fields=field_errors(e))) from None
 
 
-def _parse_json(body: bytes) -> Any:
+def parse_json(body: bytes) -> Any:
+    """The JSON document in `body`; raises Rejected (400) when it is not one."""
     try:
         # Decimal keeps prices exact; NaN/Infinity are not JSON, so refuse them here.
         return json.loads(body, parse_float=Decimal, parse_constant=_not_json)
@@ -101,7 +107,7 @@ def _short(error: Exception) -> str:
     return str(error)[:200]
 
 
-def _field_errors(error: ValidationError) -> list[dict[str, str]]:
+def field_errors(error: ValidationError) -> list[dict[str, str]]:
     # No input echoed back: it may contain the payment token.
     return [
         {"field": ".".join(str(part) for part in err["loc"]) or "body", "message": err["msg"]}

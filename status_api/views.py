@@ -1,24 +1,15 @@
 """Handlers and JSON shapes of the status API."""
 
-import re
 from typing import Any
 
 from aiohttp import web
 
+from orders.domain.ids import normalise_order_id
 from orders.errors import StoreUnavailable
 from orders.http import error_response
 from orders.status_store import OrderView, StatusStore
 
 STORE: web.AppKey[StatusStore] = web.AppKey("store")
-
-# Order ids are ULIDs: 26 characters of Crockford base32 (no I, L, O or U).
-_ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
-
-
-def normalise_order_id(raw: str) -> str | None:
-    """The canonical (upper-case) ULID, or None when `raw` is not one."""
-    order_id = raw.upper()
-    return order_id if _ULID.fullmatch(order_id) else None
 
 
 def order_json(view: OrderView) -> dict[str, Any]:
