@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     worker_heartbeat_s: float = Field(2.0, gt=0)
     worker_commit_interval_s: float = Field(1.0, gt=0)
 
+    # Deadlines: orders stuck in a stage longer than this are cancelled (with compensation)
+    order_deadline_s: float = Field(300.0, gt=0)
+    deadline_check_interval_s: float = Field(10.0, gt=0)
+    deadline_batch: int = Field(500, ge=1)
+
     # Business limits (validation stage)
     max_lines: int = Field(50, ge=1)
     max_line_quantity: int = Field(100, ge=1)

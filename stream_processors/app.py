@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,15 @@ from orders.contracts.topics import Topics
 from orders.domain.payment import PaymentGateway
 from orders.settings import Settings
 from orders.status_store import StatusStore
-from stream_processors import fulfilment, inventory, payment, projection, reservation, validation
+from stream_processors import (
+    deadlines,
+    fulfilment,
+    inventory,
+    payment,
+    projection,
+    reservation,
+    validation,
+)
 from stream_processors.deps import FaustTopics, StageDeps
 from stream_processors.gateway import SimulatedGateway
 from stream_processors.outbox import FaustOutbox, Outbox
@@ -118,6 +127,10 @@ def create_app(
         "fulfilment": fulfilment.register(app, topics, deps),
         "projection": projection.register(app, topics, deps),
     }
+    job = deadlines.DeadlineJob(
+        timedelta(seconds=settings.order_deadline_s), settings.deadline_batch, store, deps.outbox
+    )
+    deadlines.register(app, job, settings.deadline_check_interval_s)
     return WorkerApp(app, topics, agents, {"stock": stock, "reservations": sagas}, deps)
 
 
