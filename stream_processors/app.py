@@ -119,11 +119,12 @@ def create_app(
     reservation_agent, sagas = reservation.register(
         app, topics, deps, contract.order_events.partitions
     )
+    payment_agent, payments = payment.register(app, topics, deps, contract.order_events.partitions)
     agents = {
         "validation": validation.register(app, topics, deps),
         "inventory": inventory_agent,
         "reservation": reservation_agent,
-        "payment": payment.register(app, topics, deps),
+        "payment": payment_agent,
         "fulfilment": fulfilment.register(app, topics, deps),
         "projection": projection.register(app, topics, deps),
     }
@@ -131,7 +132,9 @@ def create_app(
         timedelta(seconds=settings.order_deadline_s), settings.deadline_batch, store, deps.outbox
     )
     deadlines.register(app, job, settings.deadline_check_interval_s)
-    return WorkerApp(app, topics, agents, {"stock": stock, "reservations": sagas}, deps)
+    return WorkerApp(
+        app, topics, agents, {"stock": stock, "reservations": sagas, "payments": payments}, deps
+    )
 
 
 def _redis_store_factory(settings: Settings) -> Callable[[], StatusStore]:

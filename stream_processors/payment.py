@@ -1,4 +1,5 @@
-"""Payment stage: StockReserved -> PaymentCaptured | PaymentDeclined (through the gateway)."""
+"""Payment stage: StockReserved -> PaymentCaptured | PaymentDeclined (through the gateway),
+and the one place that decides cancellations (see orders/domain/cancellation.py)."""
 
 import asyncio
 import logging
@@ -6,10 +7,25 @@ from typing import Any
 
 from orders.contracts.codec import decode_order_event
 from orders.domain import payment as rules
-from orders.domain.events import PaymentCaptured, PaymentDeclined, StockReserved
+from orders.domain.cancellation import (
+    ENDED,
+    PaymentRecord,
+    outcome_to_repeat,
+    request_cancellation,
+    settled,
+)
+from orders.domain.events import (
+    CancellationRequested,
+    OrderEvent,
+    OrderRejected,
+    OutOfStock,
+    PaymentCaptured,
+    PaymentDeclined,
+    StockReserved,
+)
 from orders.errors import GatewayTimeout
 from stream_processors.deps import FaustTopics, StageDeps
-from stream_processors.streams import decoded
+from stream_processors.streams import RAW_TABLE, decoded
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +53,57 @@ async def settle(reserved: StockReserved, deps: StageDeps) -> PaymentCaptured | 
     return rules.declined(reserved, f"payment gateway timed out ({deps.payment_attempts} attempts)")
 
 
-def register(app: Any, topics: FaustTopics, deps: StageDeps) -> Any:
+class PaymentStage:
+    """Keeps one PaymentRecord per order in a table keyed by order id (the order's partition),
+    so a charge and a cancellation of one order are decided in log order, once."""
+
+    def __init__(self, records: Any, deps: StageDeps) -> None:
+        self.records = records
+        self.deps = deps
+
+    def _get(self, order_id: str) -> PaymentRecord | None:
+        raw = self.records.get(order_id.encode())
+        return PaymentRecord.model_validate_json(raw) if raw else None
+
+    def _put(self, order_id: str, record: PaymentRecord) -> None:
+        self.records[order_id.encode()] = record.model_dump_json().encode()
+
+    async def _send(self, events: list[OrderEvent]) -> None:
+        for event in events:
+            await self.deps.outbox.order_event(event)
+
+    async def reserved(self, event: StockReserved) -> None:
+        repeat = outcome_to_repeat(self._get(event.order_id))
+        if repeat is not None:  # settled already (redelivery) or cancelled: no charge
+            await self._send(repeat)
+            return
+        outcome = await settle(event, self.deps)
+        await self._send([outcome])
+        self._put(event.order_id, settled(outcome))
+
+    async def cancellation(self, request: CancellationRequested) -> None:
+        record, events = request_cancellation(self._get(request.order_id), request)
+        await self._send(events)
+        self._put(request.order_id, record)
+
+    def ended(self, event: OrderRejected | OutOfStock) -> None:
+        if self._get(event.order_id) is None:  # later cancellation requests are refused
+            self._put(event.order_id, ENDED)
+
+
+def register(app: Any, topics: FaustTopics, deps: StageDeps, partitions: int) -> Any:
+    # Keys and values are bytes: what a table recovers from its changelog must look up the same.
+    records = app.Table("payments", default=None, partitions=partitions, **RAW_TABLE)
+    stage = PaymentStage(records, deps)
+
     async def payment(stream: Any) -> None:
         async for event, _ in decoded(stream, decode_order_event, "payment"):
             if isinstance(event, StockReserved):
-                await deps.outbox.order_event(await settle(event, deps))
+                await stage.reserved(event)
+            elif isinstance(event, CancellationRequested):
+                await stage.cancellation(event)
+            elif isinstance(event, OrderRejected | OutOfStock):
+                stage.ended(event)
 
-    return app.agent(topics.order_events, name="orderflow.payment")(payment)
+    agent = app.agent(topics.order_events, name="orderflow.payment")(payment)
+    return agent, records

@@ -4,7 +4,12 @@ from typing import Any
 
 from orders.contracts.codec import decode_order_event
 from orders.domain import reservation as rules
-from orders.domain.events import OrderValidated, StockLineRefused, StockLineReserved
+from orders.domain.events import (
+    OrderCancelled,
+    OrderValidated,
+    StockLineRefused,
+    StockLineReserved,
+)
 from stream_processors.deps import FaustTopics, StageDeps
 from stream_processors.streams import RAW_TABLE, decoded
 
@@ -19,12 +24,22 @@ class ReservationStage:
 
     async def begin(self, event: OrderValidated) -> None:
         key = event.order_id.encode()
-        if self.sagas.get(key) is not None:  # redelivered: the requests went out already
+        if self.sagas.get(key) is not None:  # redelivered (requests went out), or cancelled
             return
         saga, requests = rules.start(event)
         for request in requests:
             await self.deps.outbox.stock_event(request)
         self.sagas[key] = saga.model_dump_json().encode()
+
+    async def cancel(self, event: OrderCancelled) -> None:
+        key = event.order_id.encode()
+        raw = self.sagas.get(key)
+        saga = rules.Reservation.model_validate_json(raw) if raw else None
+        updated, releases = rules.cancel(saga, event)
+        for release in releases:
+            await self.deps.outbox.stock_event(release)
+        if updated != saga:
+            self.sagas[key] = updated.model_dump_json().encode()
 
     async def answer(self, event: StockLineReserved | StockLineRefused) -> None:
         key = event.order_id.encode()
@@ -52,6 +67,8 @@ def register(app: Any, topics: FaustTopics, deps: StageDeps, partitions: int) ->
                 await stage.begin(event)
             elif isinstance(event, StockLineReserved | StockLineRefused):
                 await stage.answer(event)
+            elif isinstance(event, OrderCancelled):
+                await stage.cancel(event)
 
     agent = app.agent(topics.order_events, name="orderflow.reservation")(reservation)
     return agent, sagas
