@@ -13,6 +13,7 @@ from orders.domain.payment import PaymentGateway
 from orders.settings import Settings
 from orders.status_store import StatusStore
 from stream_processors import (
+    cancellation,
     deadlines,
     fulfilment,
     inventory,
@@ -119,8 +120,11 @@ def create_app(
     reservation_agent, sagas = reservation.register(
         app, topics, deps, contract.order_events.partitions
     )
-    payment_agent, payments = payment.register(app, topics, deps, contract.order_events.partitions)
+    partitions = contract.order_events.partitions
+    intake_agent, requests = cancellation.register(app, topics, partitions)
+    payment_agent, payments = payment.register(app, topics, deps, partitions, requests)
     agents = {
+        "cancellation_intake": intake_agent,
         "validation": validation.register(app, topics, deps),
         "inventory": inventory_agent,
         "reservation": reservation_agent,
@@ -133,7 +137,16 @@ def create_app(
     )
     deadlines.register(app, job, settings.deadline_check_interval_s)
     return WorkerApp(
-        app, topics, agents, {"stock": stock, "reservations": sagas, "payments": payments}, deps
+        app,
+        topics,
+        agents,
+        {
+            "stock": stock,
+            "reservations": sagas,
+            "payments": payments,
+            "cancellation_requests": requests.table,
+        },
+        deps,
     )
 
 

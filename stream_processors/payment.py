@@ -24,6 +24,7 @@ from orders.domain.events import (
     StockReserved,
 )
 from orders.errors import GatewayTimeout
+from stream_processors.cancellation import CancellationRequests
 from stream_processors.deps import FaustTopics, StageDeps
 from stream_processors.streams import RAW_TABLE, decoded
 
@@ -57,8 +58,9 @@ class PaymentStage:
     """Keeps one PaymentRecord per order in a table keyed by order id (the order's partition),
     so a charge and a cancellation of one order are decided in log order, once."""
 
-    def __init__(self, records: Any, deps: StageDeps) -> None:
+    def __init__(self, records: Any, requests: CancellationRequests, deps: StageDeps) -> None:
         self.records = records
+        self.requests = requests
         self.deps = deps
 
     def _get(self, order_id: str) -> PaymentRecord | None:
@@ -73,6 +75,9 @@ class PaymentStage:
             await self.deps.outbox.order_event(event)
 
     async def reserved(self, event: StockReserved) -> None:
+        early = self.requests.get(event.order_id)
+        if early is not None and self._get(event.order_id) is None:
+            await self.cancellation(early)  # asked for before the charge started: it wins
         repeat = outcome_to_repeat(self._get(event.order_id))
         if repeat is not None:  # settled already (redelivery) or cancelled: no charge
             await self._send(repeat)
@@ -91,10 +96,12 @@ class PaymentStage:
             self._put(event.order_id, ENDED)
 
 
-def register(app: Any, topics: FaustTopics, deps: StageDeps, partitions: int) -> Any:
+def register(
+    app: Any, topics: FaustTopics, deps: StageDeps, partitions: int, requests: CancellationRequests
+) -> Any:
     # Keys and values are bytes: what a table recovers from its changelog must look up the same.
     records = app.Table("payments", default=None, partitions=partitions, **RAW_TABLE)
-    stage = PaymentStage(records, deps)
+    stage = PaymentStage(records, requests, deps)
 
     async def payment(stream: Any) -> None:
         async for event, _ in decoded(stream, decode_order_event, "payment"):

@@ -111,3 +111,22 @@ async def test_a_saga_cancelled_before_it_starts_never_starts(wired: Wired) -> N
     assert all(isinstance(e, ReserveStock) for e in wired.outbox.stock_events)
     assert {e.order_id for e in wired.outbox.stock_events if isinstance(e, ReserveStock)} == {"o2"}
     assert not [e for e in wired.outbox.stock_events if isinstance(e, ReleaseStock)]
+
+
+async def test_a_request_noted_before_the_charge_starts_beats_a_queued_stock_reserved(
+    wired: Wired,
+) -> None:
+    noted = wired.worker.tables["cancellation_requests"]
+    async with wired.agent("cancellation_intake").test_context() as intake:
+        await put(intake, cancel("o1"), "o1")
+        await eventually(lambda: noted.get(b"o1") is not None)
+    async with wired.agent("payment").test_context() as agent:
+        await put(agent, reserved("o1"), "o1")  # ahead of the request in the log
+        await put(agent, cancel("o1"), "o1")
+        await put(agent, reserved("o2"), "o2")
+        await eventually(lambda: len(wired.outbox.order_events) == 3)
+    cancelled, again, other = wired.outbox.order_events
+    assert isinstance(cancelled, OrderCancelled)
+    assert again == cancelled  # the request itself repeats the decision
+    assert isinstance(other, PaymentCaptured)
+    assert set(wired.gateway.captures) == {"o2"}
