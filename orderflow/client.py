@@ -28,6 +28,28 @@ class OrderflowClient:
                 raise RuntimeError(f"POST /orders answered {response.status}: {body}")
             return Placed(body["order_id"], body["status_url"])
 
+    async def cancel(self, order_id: str, reason: str | None = None) -> tuple[int, dict[str, Any]]:
+        """Ask to cancel; returns the HTTP status (202, 404, 409...) and the JSON answer."""
+        body = {"reason": reason} if reason else None
+        url = f"{self.producer_url}/orders/{order_id}/cancel"
+        async with self.session.post(url, json=body) as response:
+            answer: dict[str, Any] = await response.json()
+            return response.status, answer
+
+    async def wait_status(
+        self, order_id: str, wanted: set[OrderStatus], within: float = 60.0
+    ) -> dict[str, Any]:
+        """Poll until the order is in one of `wanted` or terminal; TimeoutError at the deadline."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            order = await self.order(order_id)
+            if order is not None and OrderStatus(order["status"]) in wanted | TERMINAL:
+                return order
+            if loop.time() > deadline:
+                raise TimeoutError(f"order {order_id} not in {wanted} after {within}s: {order}")
+            await asyncio.sleep(0.02)
+
     async def order(self, order_id: str) -> dict[str, Any] | None:
         async with self.session.get(f"{self.status_url}/orders/{order_id}") as response:
             if response.status == 404:

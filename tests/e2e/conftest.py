@@ -1,6 +1,8 @@
-"""The real processes (front door, two workers, status API) on the session's Kafka and Redis."""
+"""The real processes (front door, workers, status API) on the session's Kafka and Redis."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack
+from typing import Any
 
 import pytest
 
@@ -8,27 +10,47 @@ from orderflow.infra.ports import free_port
 from orderflow.stack import LocalStack
 from orders.settings import Settings
 
+StackFactory = Callable[..., LocalStack]
+
 
 @pytest.fixture
-def stack(
+def stack_factory(
     kafka_bootstrap: str,
     redis_url: str,
     unique_prefix: str,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[LocalStack]:
-    status_port = free_port()
-    settings = Settings(
-        kafka_bootstrap_servers=kafka_bootstrap,
-        redis_url=redis_url,
-        topic_prefix=unique_prefix,
-        redis_namespace=unique_prefix,
-        worker_group=f"{unique_prefix}-workers",
-        worker_data_dir=str(tmp_path_factory.mktemp("faust")),
-        producer_port=free_port(),
-        status_api_port=status_port,
-        status_api_public_url=f"http://127.0.0.1:{status_port}",
-        payment_timeout_s=0.05,
-        payment_attempts=2,
-    )
-    with LocalStack(settings, workers=2, log_dir=tmp_path_factory.mktemp("logs")) as running:
-        yield running
+) -> Iterator[StackFactory]:
+    """Start a stack with settings overridden by keyword (`workers=N` for the worker count;
+    `kafka_bootstrap_servers=None` or `redis_url=None`: the stack starts its own server);
+    every stack started is stopped at the end of the test."""
+    with ExitStack() as started:
+
+        def start(workers: int = 2, **overrides: Any) -> LocalStack:
+            status_port = free_port()
+            values: dict[str, Any] = {
+                "kafka_bootstrap_servers": kafka_bootstrap,
+                "redis_url": redis_url,
+                "topic_prefix": unique_prefix,
+                "redis_namespace": unique_prefix,
+                "worker_group": f"{unique_prefix}-workers",
+                "worker_data_dir": str(tmp_path_factory.mktemp("faust")),
+                "producer_port": free_port(),
+                "status_api_port": status_port,
+                "status_api_public_url": f"http://127.0.0.1:{status_port}",
+                "payment_timeout_s": 0.05,
+                "payment_attempts": 2,
+                **overrides,
+            }
+            given = {k: v for k, v in values.items() if v is not None}
+            local = LocalStack(
+                Settings(**given), workers=workers, log_dir=tmp_path_factory.mktemp("logs")
+            )
+            context: AbstractContextManager[LocalStack] = local
+            return started.enter_context(context)
+
+        yield start
+
+
+@pytest.fixture
+def stack(stack_factory: StackFactory) -> LocalStack:
+    return stack_factory()
