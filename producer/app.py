@@ -8,8 +8,12 @@ from orders import http
 from orders.http import json_errors
 from orders.settings import Settings
 from producer.api import OrderProducer
+from producer.idempotency import IdempotencyStore
+from producer.idempotency.redis import RedisIdempotencyStore
 from producer.publisher import EventPublisher
+from producer.redis_client import REDIS, redis_context
 from producer.views import (
+    IDEMPOTENCY,
     ORDER_PRODUCER,
     SETTINGS,
     healthz,
@@ -18,15 +22,25 @@ from producer.views import (
 )
 
 
-def create_app(settings: Settings, publisher: EventPublisher | None = None) -> web.Application:
-    """The front door. Without a publisher it runs its own KafkaPublisher for its lifetime;
-    a publisher passed in belongs to the caller, who closes it."""
+def create_app(
+    settings: Settings,
+    publisher: EventPublisher | None = None,
+    idempotency: IdempotencyStore | None = None,
+) -> web.Application:
+    """The front door. Without a publisher it runs its own KafkaPublisher for its lifetime,
+    and without an idempotency store it keeps the keys in Redis (a client under REDIS);
+    what is passed in belongs to the caller, who closes it."""
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[json_errors()])
     app[SETTINGS] = settings
     if publisher is None:
         app.cleanup_ctx.append(_kafka_producer)
     else:
         app[ORDER_PRODUCER] = OrderProducer.for_settings(settings, publisher)
+    if idempotency is None:
+        app.cleanup_ctx.append(redis_context(settings))
+        app.cleanup_ctx.append(_redis_idempotency)
+    else:
+        app[IDEMPOTENCY] = idempotency
     app.router.add_post("/orders", place_order)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -38,6 +52,17 @@ async def _kafka_producer(app: web.Application) -> AsyncIterator[None]:
     async with OrderProducer.connect(app[SETTINGS]) as producer:
         app[ORDER_PRODUCER] = producer
         yield
+
+
+async def _redis_idempotency(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    app[IDEMPOTENCY] = RedisIdempotencyStore(
+        app[REDIS],
+        settings.redis_namespace,
+        ttl_s=settings.idempotency_ttl_s,
+        lease_s=settings.idempotency_lease_s,
+    )
+    yield  # the client is closed by the context that made it
 
 
 def serve(settings: Settings) -> None:
