@@ -21,6 +21,8 @@ from producer.views import (
     readyz,
 )
 
+_SHUTDOWN_SPARE_S = 5.0
+
 
 def create_app(
     settings: Settings,
@@ -65,12 +67,21 @@ async def _redis_idempotency(app: web.Application) -> AsyncIterator[None]:
     yield  # the client is closed by the context that made it
 
 
+def shutdown_timeout(settings: Settings) -> float:
+    """How long SIGTERM waits for requests in flight: the longest a request waits for a key
+    held by another, plus one publish, plus spare for Redis. Kept well under the 30 s grace
+    period most supervisors give before SIGKILL, so the Kafka producer is flushed in time."""
+    return settings.idempotency_lease_s + settings.publish_timeout_s + _SHUTDOWN_SPARE_S
+
+
 def serve(settings: Settings) -> None:
-    """Run the front door until SIGINT/SIGTERM; shutdown flushes the Kafka producer."""
+    """Run the front door until SIGINT/SIGTERM. It stops listening, lets requests in flight
+    finish, then the cleanup contexts flush the Kafka producer and close Redis."""
     http.serve(
         create_app(settings),
         name="producer",
         host=settings.producer_host,
         port=settings.producer_port,
         access_log=settings.access_log,
+        shutdown_timeout=shutdown_timeout(settings),
     )

@@ -29,7 +29,9 @@ class MakeStore(Protocol):
     def __call__(self, *, ttl_s: float = LONG_S, lease_s: float = LONG_S) -> IdempotencyStore: ...
 
 
-async def eventually(call: Callable[[], Awaitable[Claim]], wanted: type, within: float = 10) -> Claim:
+async def eventually(
+    call: Callable[[], Awaitable[Claim]], wanted: type, within: float = 10
+) -> Claim:
     """Call until the answer is of the `wanted` kind; fail at the deadline."""
     deadline = time.monotonic() + within
     while True:
@@ -64,7 +66,9 @@ class IdempotencyStoreContract(ABC):  # noqa: B024 - abstract by its fixture, no
         assert isinstance(claim, Busy)
         assert 0 < claim.retry_in_s <= LONG_S
 
-    async def test_another_body_is_a_mismatch_pending_or_done(self, store: IdempotencyStore) -> None:
+    async def test_another_body_is_a_mismatch_pending_or_done(
+        self, store: IdempotencyStore
+    ) -> None:
         await store.claim(KEY, FINGERPRINT, EVENT)
         assert isinstance(await store.claim(KEY, OTHER_FINGERPRINT, EVENT), Mismatch)
 

@@ -2,7 +2,7 @@
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -19,7 +19,6 @@ from producer.idempotency import Claim, StoredResponse, fingerprint
 from producer.idempotency.memory import InMemoryIdempotencyStore
 from producer.publisher import RecordingPublisher
 from producer.schemas import PlaceOrder
-from tests.unit.test_producer_app import an_order
 
 SETTINGS = Settings(
     status_api_public_url="http://status.test:8081",
@@ -27,6 +26,19 @@ SETTINGS = Settings(
     idempotency_lease_s=1.2,  # how long a request waits for another holding its key
 )
 KEY = "3f1c9a7e-order-key"
+
+
+def an_order(**overrides: Any) -> dict[str, Any]:
+    order: dict[str, Any] = {
+        "customer_id": "cust-1",
+        "items": [
+            {"sku": "SKU-1", "quantity": 2, "unit_price": 19.99},
+            {"sku": "SKU-2", "quantity": 1, "unit_price": "5.00"},
+        ],
+        "currency": "USD",
+        "payment_token": "tok_visa",
+    }
+    return {**order, **overrides}
 
 
 class Clock:
@@ -80,6 +92,14 @@ class DownStore:
 
     async def release(self, key: str, lease: str) -> None:
         raise StoreUnavailable("connection refused")
+
+
+async def until(condition: Callable[[], bool], within: float = 10) -> None:
+    async with asyncio.timeout(within):
+        while True:
+            if condition():
+                return
+            await asyncio.sleep(0.005)
 
 
 @pytest.fixture
@@ -162,9 +182,7 @@ async def test_concurrent_identical_requests_publish_once(
 ) -> None:
     publisher.gate.clear()
     requests = [asyncio.create_task(post(client, an_order())) for _ in range(20)]
-    async with asyncio.timeout(10):  # every request has seen the key held by the first one
-        while store.claims < 20:
-            await asyncio.sleep(0.005)
+    await until(lambda: store.claims >= 20)  # every request has seen the key held by the first
     publisher.gate.set()
 
     answers = await asyncio.gather(*requests)
@@ -213,9 +231,7 @@ async def test_a_request_waits_for_the_holder_and_replays_its_answer(
     body_print = fingerprint(PlaceOrder.model_validate(an_order()))
     await store.claim(KEY, body_print, encode(held))
     waiting = asyncio.create_task(post(client, an_order()))
-    async with asyncio.timeout(10):
-        while store.claims < 2:
-            await asyncio.sleep(0.005)
+    await until(lambda: store.claims >= 2)  # the request is waiting for the key
 
     answer = StoredResponse(202, {"order_id": held.order_id}, {"Location": "x"})
     await store.complete(KEY, body_print, answer)
