@@ -77,8 +77,9 @@ async def test_sigterm_finishes_what_it_accepted(stack: LocalStack) -> None:
     await set_stock(settings, {sku: 10_000})
     body = order_body([(sku, 1, "1.00")])
     producer = stack.processes["producer"]
-    # A key another front door holds: a request with it waits inside its handler, so that
-    # handler is certainly in flight when SIGTERM arrives.
+    # A key another front door claimed and then abandoned (it crashed): a request with it
+    # waits inside its handler until the lease runs out, takes it over and publishes the
+    # stored event, so that handler is certainly in flight across SIGTERM.
     held_key, held_event = f"{p}-held", new_order(PlaceOrder.model_validate(body))
     redis = redis_client(settings.redis_url)
     store = RedisIdempotencyStore(
@@ -87,22 +88,20 @@ async def test_sigterm_finishes_what_it_accepted(stack: LocalStack) -> None:
         ttl_s=settings.idempotency_ttl_s,
         lease_s=settings.idempotency_lease_s,
     )
-    claim = await store.claim(
-        held_key, fingerprint(PlaceOrder.model_validate(body)), encode(held_event)
-    )
-    assert isinstance(claim, Claimed)
 
     async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
         load = Load(session, stack.producer_url, body, key_prefix=p, concurrency=8, limit=400)
         running = asyncio.create_task(load.run())
         await load.until(lambda answers: len(load.accepted) >= 40, within=90)
+        print_ = fingerprint(PlaceOrder.model_validate(body))
+        assert isinstance(await store.claim(held_key, print_, encode(held_event)), Claimed)
         async with redis_monitor(settings.redis_url) as monitor:
             held = asyncio.create_task(post_order(session, stack.producer_url, body, held_key))
             await wait_command_on(monitor, store.record_key(held_key), within=30)
 
         stopping = asyncio.create_task(asyncio.to_thread(producer.stop, 60))
         await wait_refused(settings.producer_port, within=30)  # SIGTERM is being handled
-        await store.release(held_key, claim.lease)  # the waiting handler takes over, publishes
+        assert not held.done()
         answers = [await held]
         await stopping
         load.stop()
