@@ -52,8 +52,8 @@ async def post_order(
 
 
 class Load:
-    """`concurrency` clients posting `body`, each order with its own key, until `stop()` or
-    `limit` orders were sent."""
+    """`concurrency` clients posting `body`, each order with its own key, each pausing
+    `pause_s` after an answer (a bounded rate), until `stop()` or `limit` orders were sent."""
 
     def __init__(
         self,
@@ -64,12 +64,14 @@ class Load:
         key_prefix: str,
         concurrency: int,
         limit: int,
+        pause_s: float = 0.0,
     ) -> None:
         self.session, self.url, self.body = session, url, body
         self.answers: list[Answer] = []
         self._keys = (f"{key_prefix}-{n}" for n in itertools.count())
         self._concurrency = concurrency
         self._left = limit
+        self._pause_s = pause_s
         self._stopped = asyncio.Event()
 
     @property
@@ -87,8 +89,9 @@ class Load:
             self._left -= 1
             answer = await post_order(self.session, self.url, self.body, next(self._keys))
             self.answers.append(answer)
-            if answer.status is None:
-                await asyncio.sleep(_REFUSED_PAUSE_S)
+            pause = max(self._pause_s, _REFUSED_PAUSE_S if answer.status is None else 0)
+            if pause:
+                await asyncio.sleep(pause)
 
     async def until(self, condition: Callable[[list[Answer]], bool], within: float) -> None:
         """Wait until `condition(answers)` holds; fail (with a summary) at the deadline."""
