@@ -5,7 +5,11 @@ OrderflowError
 ├── DecodeError            bytes on a topic that are not a valid event (never retried)
 ├── PublishError           the broker did not acknowledge an event (front door answers 503)
 │   └── BrokerUnavailable  no broker answered within the publish timeout
-├── StoreUnavailable       the status store could not be reached (retry; status API answers 503)
+├── StoreUnavailable       a Redis store (status table, idempotency keys) could not be reached
+│                          (retry; the HTTP services answer 503)
+├── IdempotencyError       an Idempotency-Key cannot be honoured as asked
+│   ├── KeyReused          the key was used before with a different request body (422)
+│   └── KeyBusy            another request with the key is still being published (503; retry)
 └── PaymentError           the payment gateway failed
     └── GatewayTimeout     no answer from the gateway in time (retried with backoff)
 """
@@ -42,7 +46,19 @@ class BrokerUnavailable(PublishError):
 
 
 class StoreUnavailable(OrderflowError):
-    """The status store did not answer."""
+    """A Redis-backed store (the status table, the idempotency keys) did not answer."""
+
+
+class IdempotencyError(OrderflowError):
+    """A request's Idempotency-Key cannot be honoured as asked."""
+
+
+class KeyReused(IdempotencyError):
+    """The Idempotency-Key was used before with a different request body."""
+
+
+class KeyBusy(IdempotencyError):
+    """Another request with the same Idempotency-Key is still being published."""
 
 
 class PaymentError(OrderflowError):

@@ -65,12 +65,22 @@ def announce(name: str, banner: str) -> None:
     print(f"orderflow {name} listening on {', '.join(urls) or banner}", flush=True)
 
 
-def serve(app: web.Application, *, name: str, host: str, port: int, access_log: bool) -> None:
-    """Run `app` until SIGINT/SIGTERM (cleanup contexts run on the way out)."""
+def serve(
+    app: web.Application,
+    *,
+    name: str,
+    host: str,
+    port: int,
+    access_log: bool,
+    shutdown_timeout: float = 60.0,
+) -> None:
+    """Run `app` until SIGINT/SIGTERM. Then it stops listening, gives requests in flight up to
+    `shutdown_timeout` to finish (cancelling the rest), and runs the cleanup contexts."""
     web.run_app(
         app,
         host=host,
         port=port,
+        shutdown_timeout=shutdown_timeout,
         access_log=logging.getLogger("aiohttp.access") if access_log else None,
         print=functools.partial(announce, name),
         handle_signals=True,

@@ -4,8 +4,9 @@ Built once at startup (`Settings()`) and passed down; nothing else reads the env
 """
 
 from decimal import Decimal
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orders.domain.validation import Limits
@@ -34,6 +35,11 @@ class Settings(BaseSettings):
     publish_timeout_s: float = Field(5.0, gt=0)
     retry_after_s: int = Field(3, ge=1)
     status_api_public_url: str = "http://127.0.0.1:8081"
+
+    # Idempotency (front door)
+    idempotency_ttl_s: int = Field(86400, ge=1)  # how long an Idempotency-Key is remembered
+    # How long one request may hold a key while it publishes; after that another takes over.
+    idempotency_lease_s: float = Field(10.0, gt=0)
 
     # Both HTTP services
     access_log: bool = False  # one log line per request: costly under load, off by default
@@ -65,6 +71,16 @@ class Settings(BaseSettings):
     payment_latency_ms: int = Field(5, ge=0)
     payment_timeout_s: float = Field(0.5, gt=0)
     payment_attempts: int = Field(3, ge=1)
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_publish(self) -> Self:
+        # The publisher gives up after publish_timeout_s plus a 1 s safety net; a shorter lease
+        # would let a second request take the key over while the first is still publishing.
+        if self.idempotency_lease_s <= self.publish_timeout_s + 1:
+            raise ValueError("idempotency_lease_s must exceed publish_timeout_s + 1")
+        if self.idempotency_ttl_s <= self.idempotency_lease_s:
+            raise ValueError("idempotency_ttl_s must exceed idempotency_lease_s")
+        return self
 
     @property
     def limits(self) -> Limits:

@@ -23,6 +23,19 @@ def new_order_id() -> str:
     return str(ULID())
 
 
+def new_order(request: PlaceOrder) -> OrderPlaced:
+    """The event for a new order: a fresh order id and event id, nothing published yet."""
+    items = tuple(request.items)
+    return OrderPlaced(
+        order_id=new_order_id(),
+        customer_id=request.customer_id,
+        items=items,
+        currency=request.currency,
+        payment_token=request.payment_token,
+        total=order_total(items),
+    )
+
+
 class OrderProducer:
     """Publishes order events keyed by order id, so each order's events stay in order."""
 
@@ -47,15 +60,7 @@ class OrderProducer:
 
     async def place_order(self, request: PlaceOrder) -> OrderPlaced:
         """Publish a new order; returns once the broker acknowledged it."""
-        items = tuple(request.items)
-        event = OrderPlaced(
-            order_id=new_order_id(),
-            customer_id=request.customer_id,
-            items=items,
-            currency=request.currency,
-            payment_token=request.payment_token,
-            total=order_total(items),
-        )
+        event = new_order(request)
         await self.publish(event)
         return event
 

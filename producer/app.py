@@ -9,10 +9,15 @@ from orders.errors import StoreUnavailable
 from orders.http import KnownError, json_errors
 from orders.settings import Settings
 from orders.status_store import StatusStore
+from orders.status_store.redis import RedisStatusStore
 from producer.api import OrderProducer
-from producer.cancel import STATUS_STORE, cancel_order, redis_status_store
+from producer.cancel import STATUS_STORE, cancel_order
+from producer.idempotency import IdempotencyStore
+from producer.idempotency.redis import RedisIdempotencyStore
 from producer.publisher import EventPublisher
+from producer.redis_client import REDIS, redis_context
 from producer.views import (
+    IDEMPOTENCY,
     ORDER_PRODUCER,
     SETTINGS,
     healthz,
@@ -20,15 +25,18 @@ from producer.views import (
     readyz,
 )
 
+_SHUTDOWN_SPARE_S = 5.0
+
 
 def create_app(
     settings: Settings,
     publisher: EventPublisher | None = None,
+    idempotency: IdempotencyStore | None = None,
     status_store: StatusStore | None = None,
 ) -> web.Application:
-    """The front door. Without a publisher it runs its own KafkaPublisher for its lifetime,
-    without a status store it opens the Redis status table (read by cancel requests);
-    what is passed in belongs to the caller, who closes it."""
+    """The front door. Without a publisher it runs its own KafkaPublisher for its lifetime;
+    without an idempotency store or a status store (read by cancel requests) it keeps them in
+    Redis, on one client under REDIS. What is passed in belongs to the caller, who closes it."""
     store_down = KnownError(
         StoreUnavailable,
         503,
@@ -43,8 +51,14 @@ def create_app(
         app.cleanup_ctx.append(_kafka_producer)
     else:
         app[ORDER_PRODUCER] = OrderProducer.for_settings(settings, publisher)
+    if idempotency is None or status_store is None:
+        app.cleanup_ctx.append(redis_context(settings))
+    if idempotency is None:
+        app.cleanup_ctx.append(_redis_idempotency)
+    else:
+        app[IDEMPOTENCY] = idempotency
     if status_store is None:
-        app.cleanup_ctx.append(redis_status_store(settings))
+        app.cleanup_ctx.append(_redis_status_store)
     else:
         app[STATUS_STORE] = status_store
     app.router.add_post("/orders", place_order)
@@ -61,12 +75,37 @@ async def _kafka_producer(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+async def _redis_idempotency(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    app[IDEMPOTENCY] = RedisIdempotencyStore(
+        app[REDIS],
+        settings.redis_namespace,
+        ttl_s=settings.idempotency_ttl_s,
+        lease_s=settings.idempotency_lease_s,
+    )
+    yield  # the client is closed by the context that made it
+
+
+async def _redis_status_store(app: web.Application) -> AsyncIterator[None]:
+    app[STATUS_STORE] = RedisStatusStore(app[REDIS], app[SETTINGS].redis_namespace)
+    yield  # not closed here: the client belongs to the context that made it
+
+
+def shutdown_timeout(settings: Settings) -> float:
+    """How long SIGTERM waits for requests in flight: the longest a request waits for a key
+    held by another, plus one publish, plus spare for Redis. Kept well under the 30 s grace
+    period most supervisors give before SIGKILL, so the Kafka producer is flushed in time."""
+    return settings.idempotency_lease_s + settings.publish_timeout_s + _SHUTDOWN_SPARE_S
+
+
 def serve(settings: Settings) -> None:
-    """Run the front door until SIGINT/SIGTERM; shutdown flushes the Kafka producer."""
+    """Run the front door until SIGINT/SIGTERM. It stops listening, lets requests in flight
+    finish, then the cleanup contexts flush the Kafka producer and close Redis."""
     http.serve(
         create_app(settings),
         name="producer",
         host=settings.producer_host,
         port=settings.producer_port,
         access_log=settings.access_log,
+        shutdown_timeout=shutdown_timeout(settings),
     )

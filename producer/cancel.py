@@ -6,8 +6,6 @@ processing. The payment stage decides for good: a capture that wins the race ref
 cancellation, which the status then shows (the order completes instead).
 """
 
-from collections.abc import AsyncIterator, Callable
-
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -16,7 +14,6 @@ from orders.domain.events import CancellationRequested
 from orders.domain.ids import normalise_order_id
 from orders.errors import PublishError
 from orders.http import error_response
-from orders.settings import Settings
 from orders.status_store import StatusStore
 from producer.views import (
     JSON,
@@ -59,7 +56,8 @@ async def cancel_order(request: web.Request) -> web.Response:
     try:
         await request.app[ORDER_PRODUCER].publish(event)
     except PublishError:
-        return retry_later(request.app[SETTINGS])
+        message = "the cancellation could not be recorded right now; retry later"
+        return retry_later(request.app[SETTINGS], message)
     url = status_url(request.app[SETTINGS], order_id)
     answer = {
         "order_id": order_id,
@@ -82,19 +80,3 @@ async def _parse(request: web.Request) -> CancelOrder:
     except ValidationError as e:
         message = "invalid cancel request"
         raise Rejected(error_response(422, message, fields=field_errors(e))) from None
-
-
-def redis_status_store(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
-    """A cleanup context that opens the status table for the app's lifetime."""
-
-    async def status_store(app: web.Application) -> AsyncIterator[None]:
-        from orders.status_store.redis import RedisStatusStore
-
-        store = RedisStatusStore.from_url(settings.redis_url, settings.redis_namespace)
-        app[STATUS_STORE] = store
-        try:
-            yield
-        finally:
-            await store.close()
-
-    return status_store

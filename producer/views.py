@@ -1,5 +1,6 @@
 """HTTP handlers of the front door. Every answer, errors included, is a JSON object."""
 
+import functools
 import json
 import logging
 from decimal import Decimal
@@ -8,10 +9,20 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from orders.errors import PublishError
+from orders.domain.events import OrderPlaced
+from orders.errors import KeyBusy, KeyReused, PublishError, StoreUnavailable
 from orders.http import error_response
 from orders.settings import Settings
 from producer.api import OrderProducer
+from producer.idempotency import (
+    HEADER,
+    REPLAYED_HEADER,
+    IdempotencyStore,
+    InvalidKey,
+    StoredResponse,
+    parse_key,
+)
+from producer.idempotency.once import PlaceOnce
 from producer.schemas import PlaceOrder
 
 _log = logging.getLogger(__name__)
@@ -20,6 +31,7 @@ JSON = "application/json"
 
 SETTINGS = web.AppKey("settings", Settings)
 ORDER_PRODUCER = web.AppKey("order_producer", OrderProducer)
+IDEMPOTENCY: web.AppKey[IdempotencyStore] = web.AppKey("idempotency")
 
 
 class Rejected(Exception):
@@ -33,23 +45,59 @@ class Rejected(Exception):
 async def place_order(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     try:
+        key = _idempotency_key(request)
         order = await _parse_order(request, settings.max_body_bytes)
     except Rejected as rejected:
         return rejected.response
+    if key is not None:
+        return await _place_once(request, key, order)
     try:
         placed = await request.app[ORDER_PRODUCER].place_order(order)
     except PublishError as e:
         _log.warning("order not accepted, broker did not acknowledge: %s", e)
         return retry_later(settings)
-    # Answer only now: the event is durable on the log, so the status URL will resolve.
+    return _render(accepted(settings, placed))
+
+
+async def _place_once(request: web.Request, key: str, order: PlaceOrder) -> web.Response:
+    app = request.app
+    settings = app[SETTINGS]
+    once = PlaceOnce(
+        app[ORDER_PRODUCER],
+        app[IDEMPOTENCY],
+        functools.partial(accepted, settings),
+        wait_s=settings.idempotency_lease_s,
+    )
+    try:
+        answer = await once.place(key, order)
+    except KeyReused as e:
+        return error_response(422, str(e), header=HEADER)
+    except KeyBusy as e:
+        return retry_later(settings, f"{e}; retry later with the same {HEADER}")
+    except StoreUnavailable as e:
+        _log.warning("order not accepted, idempotency keys unreachable: %s", e)
+        return retry_later(settings)
+    except PublishError as e:
+        _log.warning("order not accepted, broker did not acknowledge: %s", e)
+        return retry_later(settings)
+    return _render(answer.response, replayed=answer.replayed)
+
+
+def accepted(settings: Settings, placed: OrderPlaced) -> StoredResponse:
+    """The answer for an order on the log. Sent only then, so the status URL will resolve."""
     url = status_url(settings, placed.order_id)
     body = {"order_id": placed.order_id, "status": "PENDING", "status_url": url}
-    return web.json_response(body, status=202, headers={"Location": url})
+    return StoredResponse(202, body, {"Location": url})
 
 
 def status_url(settings: Settings, order_id: str) -> str:
     """Where the status API shows the order."""
     return f"{settings.status_api_public_url.rstrip('/')}/orders/{order_id}"
+
+
+def _render(response: StoredResponse, *, replayed: bool = False) -> web.Response:
+    headers = {**response.headers, REPLAYED_HEADER: "true"} if replayed else response.headers
+    return web.json_response(response.body, status=response.status, headers=headers)
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -65,14 +113,23 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if ready else 503)
 
 
-def retry_later(settings: Settings) -> web.Response:
+def retry_later(
+    settings: Settings, message: str = "the order could not be recorded right now; retry later"
+) -> web.Response:
     retry_after = settings.retry_after_s
     return error_response(
         503,
-        "the order could not be recorded right now; retry later",
+        message,
         headers={"Retry-After": str(retry_after)},
         retry_after=retry_after,
     )
+
+
+def _idempotency_key(request: web.Request) -> str | None:
+    try:
+        return parse_key(request.headers.getall(HEADER, []))
+    except InvalidKey as e:
+        raise Rejected(error_response(400, str(e), header=HEADER)) from None
 
 
 async def _parse_order(request: web.Request, max_bytes: int) -> PlaceOrder:

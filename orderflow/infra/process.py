@@ -93,6 +93,11 @@ class ChildProcess:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    @property
+    def returncode(self) -> int | None:
+        """The exit code once the process was reaped (negative: the signal that ended it)."""
+        return self._returncode()
+
     def spawn(self, argv: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None) -> None:
         if self.running:
             raise InfraError(f"{self.name} is already running")

@@ -97,3 +97,14 @@ def test_topics_keep_events_forever() -> None:
         assert spec.config["retention.ms"] == "-1"
         assert spec.config["retention.bytes"] == "-1"
         assert spec.config["cleanup.policy"] == "delete"
+
+
+def test_idempotency_lease_must_outlast_a_publish() -> None:
+    assert Settings(publish_timeout_s=8, idempotency_lease_s=9.5).idempotency_lease_s == 9.5
+    with pytest.raises(ValidationError, match="idempotency_lease_s must exceed"):
+        Settings(publish_timeout_s=9)  # default lease 10 s: not more than 9 s + 1 s
+
+
+def test_idempotency_keys_must_outlive_their_lease() -> None:
+    with pytest.raises(ValidationError, match="idempotency_ttl_s must exceed"):
+        Settings(idempotency_ttl_s=5)
