@@ -5,16 +5,14 @@ This test runs its own Kafka (the session's is shared with other tests)."""
 
 import asyncio
 import time
-from collections.abc import Iterator
 
 import aiohttp
 import pytest
 
 from orderflow.client import OrderflowClient, order_body
-from orderflow.infra.ports import free_port
 from orderflow.stack import LocalStack
 from orderflow.stock import set_stock
-from orders.settings import Settings
+from tests.e2e.conftest import StackFactory
 from tests.e2e.front_door_load import Answer, Load, post_order, summary, wait_all_terminal
 
 PUBLISH_TIMEOUT_S = 2.0
@@ -23,25 +21,11 @@ ANSWER_BOUND_S = PUBLISH_TIMEOUT_S + 1 + 3
 
 
 @pytest.fixture
-def own_kafka_stack(
-    redis_url: str, unique_prefix: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LocalStack]:
-    status_port = free_port()
-    settings = Settings(  # no kafka_bootstrap_servers: the stack starts a Kafka of its own
-        redis_url=redis_url,
-        topic_prefix=unique_prefix,
-        redis_namespace=unique_prefix,
-        worker_group=f"{unique_prefix}-workers",
-        worker_data_dir=str(tmp_path_factory.mktemp("faust")),
-        producer_port=free_port(),
-        status_api_port=status_port,
-        status_api_public_url=f"http://127.0.0.1:{status_port}",
-        publish_timeout_s=PUBLISH_TIMEOUT_S,
-    )
-    assert "kafka_bootstrap_servers" not in settings.model_fields_set, "unset it for this test"
-    with LocalStack(settings, workers=2, log_dir=tmp_path_factory.mktemp("logs")) as running:
-        assert running.kafka is not None
-        yield running
+def own_kafka_stack(stack_factory: StackFactory) -> LocalStack:
+    # No Kafka address given: the stack starts a Kafka of its own.
+    running = stack_factory(kafka_bootstrap_servers=None, publish_timeout_s=PUBLISH_TIMEOUT_S)
+    assert running.kafka is not None
+    return running
 
 
 def after(moment: float, answers: list[Answer], status: int) -> list[Answer]:
