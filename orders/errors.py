@@ -2,12 +2,20 @@
 
 OrderflowError
 ├── IllegalTransition      a status change the state machine forbids (ignored by consumers)
-├── DecodeError            bytes on a topic that are not a valid event (never retried)
+├── DecodeError            bytes on a topic that are not a valid event (never retried: a stage
+│                          sends the record to the dead-letter topic)
 ├── PublishError           the broker did not acknowledge an event (front door answers 503)
 │   └── BrokerUnavailable  no broker answered within the publish timeout
-├── StoreUnavailable       the status store could not be reached (retry; status API answers 503)
+├── TransientError         a dependency is down for now: a stage retries with capped backoff,
+│   │                      forever, and never dead-letters (stream_processors/streams.py)
+│   ├── StoreUnavailable   the status store could not be reached (status API answers 503)
+│   └── GatewayTimeout*    no answer from the gateway in time (the payment stage retries it
+│                          PAYMENT_ATTEMPTS times itself, then declines)
 └── PaymentError           the payment gateway failed
-    └── GatewayTimeout     no answer from the gateway in time (retried with backoff)
+    └── GatewayTimeout*    (* one class: both a PaymentError and a TransientError)
+
+Any other exception a stage raises is a bug in its handling: retried a few times, then the
+record is dead-lettered so its partition keeps flowing.
 """
 
 from __future__ import annotations
@@ -41,7 +49,11 @@ class BrokerUnavailable(PublishError):
     """No broker acknowledged within the publish timeout."""
 
 
-class StoreUnavailable(OrderflowError):
+class TransientError(OrderflowError):
+    """A failure that goes away by itself (a server restarting, a timeout): retry, never drop."""
+
+
+class StoreUnavailable(TransientError):
     """The status store did not answer."""
 
 
@@ -49,5 +61,5 @@ class PaymentError(OrderflowError):
     """The payment gateway failed."""
 
 
-class GatewayTimeout(PaymentError):
+class GatewayTimeout(PaymentError, TransientError):
     """The payment gateway did not answer in time."""

@@ -6,10 +6,10 @@ from typing import Any
 
 from orders.contracts.codec import decode_order_event
 from orders.domain import payment as rules
-from orders.domain.events import PaymentCaptured, PaymentDeclined, StockReserved
+from orders.domain.events import AnyOrderEvent, PaymentCaptured, PaymentDeclined, StockReserved
 from orders.errors import GatewayTimeout
 from stream_processors.deps import FaustTopics, StageDeps
-from stream_processors.streams import decoded
+from stream_processors.streams import run_stage
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,11 @@ async def settle(reserved: StockReserved, deps: StageDeps) -> PaymentCaptured | 
 
 
 def register(app: Any, topics: FaustTopics, deps: StageDeps) -> Any:
+    async def handle(event: AnyOrderEvent, offset: int) -> None:
+        if isinstance(event, StockReserved):
+            await deps.outbox.order_event(await settle(event, deps))
+
     async def payment(stream: Any) -> None:
-        async for event, _ in decoded(stream, decode_order_event, "payment"):
-            if isinstance(event, StockReserved):
-                await deps.outbox.order_event(await settle(event, deps))
+        await run_stage(stream, decode_order_event, handle, stage="payment", deps=deps)
 
     return app.agent(topics.order_events, name="orderflow.payment")(payment)
