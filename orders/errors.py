@@ -2,16 +2,24 @@
 
 OrderflowError
 ├── IllegalTransition      a status change the state machine forbids (ignored by consumers)
-├── DecodeError            bytes on a topic that are not a valid event (never retried)
+├── DecodeError            bytes on a topic that are not a valid event (never retried: a stage
+│                          sends the record to the dead-letter topic)
 ├── PublishError           the broker did not acknowledge an event (front door answers 503)
 │   └── BrokerUnavailable  no broker answered within the publish timeout
-├── StoreUnavailable       a Redis store (status table, idempotency keys) could not be reached
-│                          (retry; the HTTP services answer 503)
+├── TransientError         a dependency is down for now: a stage retries with capped backoff,
+│   │                      forever, and never dead-letters (stream_processors/streams.py)
+│   ├── StoreUnavailable   a Redis store (status table, idempotency keys) could not be reached
+│   │                      (the HTTP services answer 503)
+│   └── GatewayTimeout*    no answer from the gateway in time (the payment stage retries it
+│                          PAYMENT_ATTEMPTS times itself, then declines)
 ├── IdempotencyError       an Idempotency-Key cannot be honoured as asked
 │   ├── KeyReused          the key was used before with a different request body (422)
 │   └── KeyBusy            another request with the key is still being published (503; retry)
 └── PaymentError           the payment gateway failed
-    └── GatewayTimeout     no answer from the gateway in time (retried with backoff)
+    └── GatewayTimeout*    (* one class: both a PaymentError and a TransientError)
+
+Any other exception a stage raises is a bug in its handling: retried a few times, then the
+record is dead-lettered so its partition keeps flowing.
 """
 
 from __future__ import annotations
@@ -45,8 +53,20 @@ class BrokerUnavailable(PublishError):
     """No broker acknowledged within the publish timeout."""
 
 
-class StoreUnavailable(OrderflowError):
+class TransientError(OrderflowError):
+    """A failure that goes away by itself (a server restarting, a timeout): retry, never drop."""
+
+
+class StoreUnavailable(TransientError):
     """A Redis-backed store (the status table, the idempotency keys) did not answer."""
+
+
+class PaymentError(OrderflowError):
+    """The payment gateway failed."""
+
+
+class GatewayTimeout(PaymentError, TransientError):
+    """The payment gateway did not answer in time."""
 
 
 class IdempotencyError(OrderflowError):
@@ -59,11 +79,3 @@ class KeyReused(IdempotencyError):
 
 class KeyBusy(IdempotencyError):
     """Another request with the same Idempotency-Key is still being published."""
-
-
-class PaymentError(OrderflowError):
-    """The payment gateway failed."""
-
-
-class GatewayTimeout(PaymentError):
-    """The payment gateway did not answer in time."""

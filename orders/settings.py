@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     topic_prefix: str = Field("orderflow", pattern=r"^[A-Za-z0-9._-]+$")
     order_events_partitions: int = Field(6, ge=1)
     stock_partitions: int = Field(6, ge=1)
+    dead_letters_partitions: int = Field(6, ge=1)
     replication_factor: int = Field(1, ge=1)
 
     # Status table
@@ -56,6 +57,8 @@ class Settings(BaseSettings):
     worker_session_timeout_s: float = Field(10.0, gt=0)
     worker_heartbeat_s: float = Field(2.0, gt=0)
     worker_commit_interval_s: float = Field(1.0, gt=0)
+    worker_metrics_port: int = Field(0, ge=0, le=65535)  # Prometheus /metrics; 0 = off
+    dlq_max_attempts: int = Field(3, ge=1)  # tries of a failing handler before dead-lettering
 
     # Deadlines: orders stuck in a stage longer than this are cancelled (with compensation)
     order_deadline_s: float = Field(300.0, gt=0)

@@ -22,6 +22,7 @@ from stream_processors import (
     reservation,
     validation,
 )
+from stream_processors.dead_letters import DeadLetterSink, FaustDeadLetters
 from stream_processors.deps import FaustTopics, StageDeps
 from stream_processors.gateway import SimulatedGateway
 from stream_processors.outbox import FaustOutbox, Outbox
@@ -88,6 +89,7 @@ def _faust_topics(app: Any, topics: Topics) -> FaustTopics:
     return FaustTopics(
         order_events=declare(topics.order_events.name, topics.order_events.partitions),
         stock=declare(topics.stock.name, topics.stock.partitions),
+        dead_letters=declare(topics.dead_letters.name, topics.dead_letters.partitions),
     )
 
 
@@ -98,6 +100,7 @@ def create_app(
     outbox: Outbox | None = None,
     status_store: Callable[[], StatusStore] | None = None,
     gateway: PaymentGateway | None = None,
+    dead_letters: DeadLetterSink | None = None,
 ) -> WorkerApp:
     app = _faust_app(settings, worker_name)
     contract = Topics.from_settings(settings)
@@ -110,6 +113,8 @@ def create_app(
         or SimulatedGateway(settings.payment_latency_ms / 1000, settings.payment_timeout_s),
         payment_attempts=settings.payment_attempts,
         status_store=store,
+        dead_letters=dead_letters or FaustDeadLetters(topics.dead_letters),
+        dlq_max_attempts=settings.dlq_max_attempts,
     )
 
     @app.on_before_shutdown.connect  # type: ignore[untyped-decorator]
@@ -121,7 +126,7 @@ def create_app(
         app, topics, deps, contract.order_events.partitions
     )
     partitions = contract.order_events.partitions
-    intake_agent, requests = cancellation.register(app, topics, partitions)
+    intake_agent, requests = cancellation.register(app, topics, deps, partitions)
     payment_agent, payments = payment.register(app, topics, deps, partitions, requests)
     agents = {
         "cancellation_intake": intake_agent,

@@ -12,9 +12,9 @@ from typing import Any
 
 from orders.contracts import codec
 from orders.contracts.codec import decode_order_event
-from orders.domain.events import CancellationRequested
-from stream_processors.deps import FaustTopics
-from stream_processors.streams import RAW_TABLE, decoded
+from orders.domain.events import AnyOrderEvent, CancellationRequested
+from stream_processors.deps import FaustTopics, StageDeps
+from stream_processors.streams import RAW_TABLE, run_stage
 
 
 class CancellationRequests:
@@ -36,14 +36,18 @@ class CancellationRequests:
         return event if isinstance(event, CancellationRequested) else None
 
 
-def register(app: Any, topics: FaustTopics, partitions: int) -> tuple[Any, CancellationRequests]:
+def register(
+    app: Any, topics: FaustTopics, deps: StageDeps, partitions: int
+) -> tuple[Any, CancellationRequests]:
     table = app.Table("cancellation-requests", default=None, partitions=partitions, **RAW_TABLE)
     requests = CancellationRequests(table)
 
+    async def handle(event: AnyOrderEvent, offset: int) -> None:
+        if isinstance(event, CancellationRequested):
+            requests.note(event)
+
     async def cancellation_intake(stream: Any) -> None:
-        async for event, _ in decoded(stream, decode_order_event, "cancellation-intake"):
-            if isinstance(event, CancellationRequested):
-                requests.note(event)
+        await run_stage(stream, decode_order_event, handle, stage="cancellation-intake", deps=deps)
 
     agent = app.agent(topics.order_events, name="orderflow.cancellation_intake")(
         cancellation_intake

@@ -7,6 +7,7 @@ from typing import Any
 from orders.domain.payment import PaymentGateway
 from orders.domain.validation import Limits
 from orders.status_store import StatusStore
+from stream_processors.dead_letters import DeadLetterSink
 from stream_processors.outbox import Outbox
 
 
@@ -14,6 +15,7 @@ from stream_processors.outbox import Outbox
 class FaustTopics:
     order_events: Any  # faust.Topic of raw bytes keyed by order id
     stock: Any  # faust.Topic of raw bytes keyed by SKU
+    dead_letters: Any  # faust.Topic of raw bytes keyed like the original record
 
 
 @dataclass
@@ -23,5 +25,7 @@ class StageDeps:
     gateway: PaymentGateway
     payment_attempts: int
     status_store: Callable[[], Awaitable[StatusStore]]  # made on first use, in the worker's loop
-    retry_initial_s: float = 0.1
+    dead_letters: DeadLetterSink
+    dlq_max_attempts: int = 3  # tries of a failing handler before its record is dead-lettered
+    retry_initial_s: float = 0.1  # backoff of every retry: payment, transient failures, bugs
     retry_max_s: float = 5.0

@@ -15,6 +15,7 @@ from orders.domain.cancellation import (
     settled,
 )
 from orders.domain.events import (
+    AnyOrderEvent,
     CancellationRequested,
     OrderEvent,
     OrderRejected,
@@ -26,7 +27,7 @@ from orders.domain.events import (
 from orders.errors import GatewayTimeout
 from stream_processors.cancellation import CancellationRequests
 from stream_processors.deps import FaustTopics, StageDeps
-from stream_processors.streams import RAW_TABLE, decoded
+from stream_processors.streams import RAW_TABLE, run_stage
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,14 @@ class PaymentStage:
         await self._send(events)
         self._put(request.order_id, record)
 
+    async def handle(self, event: AnyOrderEvent, offset: int) -> None:
+        if isinstance(event, StockReserved):
+            await self.reserved(event)
+        elif isinstance(event, CancellationRequested):
+            await self.cancellation(event)
+        elif isinstance(event, OrderRejected | OutOfStock):
+            self.ended(event)
+
     def ended(self, event: OrderRejected | OutOfStock) -> None:
         if self._get(event.order_id) is None:  # later cancellation requests are refused
             self._put(event.order_id, ENDED)
@@ -104,13 +113,7 @@ def register(
     stage = PaymentStage(records, requests, deps)
 
     async def payment(stream: Any) -> None:
-        async for event, _ in decoded(stream, decode_order_event, "payment"):
-            if isinstance(event, StockReserved):
-                await stage.reserved(event)
-            elif isinstance(event, CancellationRequested):
-                await stage.cancellation(event)
-            elif isinstance(event, OrderRejected | OutOfStock):
-                stage.ended(event)
+        await run_stage(stream, decode_order_event, stage.handle, stage="payment", deps=deps)
 
     agent = app.agent(topics.order_events, name="orderflow.payment")(payment)
     return agent, records

@@ -5,13 +5,14 @@ from typing import Any
 from orders.contracts.codec import decode_order_event
 from orders.domain import reservation as rules
 from orders.domain.events import (
+    AnyOrderEvent,
     OrderCancelled,
     OrderValidated,
     StockLineRefused,
     StockLineReserved,
 )
 from stream_processors.deps import FaustTopics, StageDeps
-from stream_processors.streams import RAW_TABLE, decoded
+from stream_processors.streams import RAW_TABLE, run_stage
 
 
 class ReservationStage:
@@ -21,6 +22,14 @@ class ReservationStage:
     def __init__(self, sagas: Any, deps: StageDeps) -> None:
         self.sagas = sagas
         self.deps = deps
+
+    async def handle(self, event: AnyOrderEvent, offset: int) -> None:
+        if isinstance(event, OrderValidated):
+            await self.begin(event)
+        elif isinstance(event, StockLineReserved | StockLineRefused):
+            await self.answer(event)
+        elif isinstance(event, OrderCancelled):
+            await self.cancel(event)
 
     async def begin(self, event: OrderValidated) -> None:
         key = event.order_id.encode()
@@ -62,13 +71,7 @@ def register(app: Any, topics: FaustTopics, deps: StageDeps, partitions: int) ->
     stage = ReservationStage(sagas, deps)
 
     async def reservation(stream: Any) -> None:
-        async for event, _ in decoded(stream, decode_order_event, "reservation"):
-            if isinstance(event, OrderValidated):
-                await stage.begin(event)
-            elif isinstance(event, StockLineReserved | StockLineRefused):
-                await stage.answer(event)
-            elif isinstance(event, OrderCancelled):
-                await stage.cancel(event)
+        await run_stage(stream, decode_order_event, stage.handle, stage="reservation", deps=deps)
 
     agent = app.agent(topics.order_events, name="orderflow.reservation")(reservation)
     return agent, sagas

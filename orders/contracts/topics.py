@@ -26,6 +26,9 @@ class TopicSpec:
 class Topics:
     order_events: TopicSpec  # every order event, keyed by order id: totally ordered per order
     stock: TopicSpec  # stock commands, keyed by SKU: one writer per SKU
+    # Records a stage could not process, with their original key and value and the failure in
+    # headers (orders/contracts/dead_letters.py); keyed like the original record.
+    dead_letters: TopicSpec
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Topics":
@@ -38,7 +41,13 @@ class Topics:
                 _KEEP_FOREVER,
             ),
             stock=TopicSpec(f"{prefix}.stock", settings.stock_partitions, "sku", _KEEP_FOREVER),
+            dead_letters=TopicSpec(
+                f"{prefix}.dead-letters",
+                settings.dead_letters_partitions,
+                "original key",
+                _KEEP_FOREVER,
+            ),
         )
 
     def all(self) -> tuple[TopicSpec, ...]:
-        return (self.order_events, self.stock)
+        return (self.order_events, self.stock, self.dead_letters)

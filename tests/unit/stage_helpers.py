@@ -11,6 +11,7 @@ from orders.domain.lines import OrderLine, order_total
 from orders.settings import Settings
 from orders.status_store.memory import InMemoryStatusStore
 from stream_processors.app import WorkerApp, create_app
+from stream_processors.dead_letters import RecordingDeadLetters
 from stream_processors.gateway import SimulatedGateway
 from stream_processors.outbox import RecordingOutbox
 
@@ -20,11 +21,13 @@ class Wired:
         self.outbox = RecordingOutbox()
         self.store = InMemoryStatusStore()
         self.gateway = SimulatedGateway(latency_s=0, timeout_s=0.01)
+        self.dead_letters = RecordingDeadLetters()
         self.worker: WorkerApp = create_app(
             settings or Settings(kafka_bootstrap_servers="127.0.0.1:1", payment_attempts=2),
             outbox=self.outbox,
             status_store=lambda: self.store,
             gateway=self.gateway,
+            dead_letters=self.dead_letters,
         )
         self.worker.deps.retry_initial_s = 0.001
 

@@ -89,7 +89,9 @@ def test_topics_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     assert topics.stock.name == "acme.stock"
     assert topics.stock.partitions == 4
     assert topics.stock.key == "sku"
-    assert topics.all() == (topics.order_events, topics.stock)
+    assert topics.dead_letters.name == "acme.dead-letters"
+    assert topics.dead_letters.partitions == 6
+    assert topics.all() == (topics.order_events, topics.stock, topics.dead_letters)
 
 
 def test_topics_keep_events_forever() -> None:

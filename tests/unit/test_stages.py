@@ -58,14 +58,6 @@ async def test_validation_accepts_and_rejects(wired: Wired) -> None:
     assert "quantity of A over limit" in second.reason
 
 
-async def test_validation_skips_undecodable_and_keeps_going(wired: Wired) -> None:
-    async with wired.agent("validation").test_context() as agent:
-        await agent.put(b"\x00not json", key=b"x")
-        await put(agent, placed("after"), "after")
-        await eventually(lambda: len(wired.outbox.order_events) == 1)
-    assert [e.order_id for e in wired.outbox.order_events] == ["after"]
-
-
 async def test_inventory_reserves_refuses_and_is_idempotent(wired: Wired) -> None:
     reserve = ReserveStock(sku="A", order_id="o1", quantity=3)
     async with wired.agent("inventory").test_context() as agent:
