@@ -58,8 +58,14 @@ async def test_cancel_a_reserved_order_gives_its_stock_back(stack_factory: Stack
 async def test_the_deadline_job_cancels_an_order_stuck_before_payment(
     stack_factory: StackFactory,
 ) -> None:
+    # The first order's charge must start within the deadline (it does at once, unless the
+    # machine is very busy); the second waits for the whole slow charge, well past it.
     stack = stack_factory(
-        workers=1, order_deadline_s=1.0, deadline_check_interval_s=0.25, **SLOW_PAYMENT
+        workers=1,
+        order_deadline_s=3.0,
+        deadline_check_interval_s=0.25,
+        payment_latency_ms=7000,
+        payment_timeout_s=20.0,
     )
     sku = f"{stack.settings.topic_prefix}-LATE"
     await set_stock(stack.settings, {sku: 2})
@@ -67,7 +73,7 @@ async def test_the_deadline_job_cancels_an_order_stuck_before_payment(
         client = client_for(stack, session)
         charging = await client.place(order_body([(sku, 1, "1.00")]))
         await client.wait_status(charging.order_id, {S.RESERVED})
-        stuck = await client.place(order_body([(sku, 1, "1.00")]))  # waits > 1 s for payment
+        stuck = await client.place(order_body([(sku, 1, "1.00")]))  # waits ~7 s for payment
 
         stuck_final = await client.wait_terminal(stuck.order_id, within=60)
         charged_final = await client.wait_terminal(charging.order_id, within=60)
