@@ -1,6 +1,6 @@
 """The one stage loop: decode each raw record, hand it to the stage, apply the failure policy.
 
-Failure policy (README, "Failures"):
+Failure policy (README, "Failure policy"):
 
 - poison: a record the codec cannot decode (DecodeError: not JSON, schema-invalid, unknown
   type) goes to the dead-letter topic at once;

@@ -56,9 +56,9 @@ class Failure:
         return [(name, value.encode()) for name, value in values.items()]
 
     @classmethod
-    def from_headers(cls, headers: Iterable[tuple[str, bytes | None]]) -> "Failure":
+    def from_headers(cls, headers: Iterable[tuple[str, str | bytes | None]]) -> "Failure":
         """Read a dead letter's headers (other headers are ignored). KeyError if one is missing."""
-        found = {name: (value or b"").decode() for name, value in headers}
+        found = {name: _text(value) for name, value in headers}
         return cls(
             stage=found[STAGE],
             error_class=found[ERROR_CLASS],
@@ -69,6 +69,10 @@ class Failure:
             attempts=int(found[ATTEMPTS]),
             first_failed_at=datetime.fromisoformat(found[FIRST_FAILED_AT]),
         )
+
+
+def _text(value: str | bytes | None) -> str:
+    return value.decode() if isinstance(value, bytes) else value or ""
 
 
 def dead_letter_headers(failure: Failure, original: Sequence[tuple[str, bytes]] = ()) -> Headers:
