@@ -42,8 +42,11 @@ def stack_factory(
                 **overrides,
             }
             given = {k: v for k, v in values.items() if v is not None}
-            local = LocalStack(
-                Settings(**given), workers=workers, log_dir=tmp_path_factory.mktemp("logs")
+            local = LocalStack(  # random ports for servers it starts: no other test takes them
+                Settings(**given),
+                workers=workers,
+                log_dir=tmp_path_factory.mktemp("logs"),
+                fixed_ports=False,
             )
             context: AbstractContextManager[LocalStack] = local
             return started.enter_context(context)
