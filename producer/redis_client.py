@@ -7,26 +7,11 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
 
+from orders.redis_support import redis_client
 from orders.settings import Settings
 
 REDIS = web.AppKey("redis", Redis)
-
-DEFAULT_TIMEOUT_S = 2.0
-
-
-def redis_client(url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> Redis:
-    """A client that connects lazily (on its first command) and gives up on a command after
-    about `timeout_s` plus one quick retry: callers answer 503 rather than hang."""
-    return Redis.from_url(
-        url,
-        decode_responses=True,
-        socket_connect_timeout=timeout_s,
-        socket_timeout=timeout_s,
-        retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), retries=1),
-    )
 
 
 def redis_context(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:

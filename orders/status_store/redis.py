@@ -15,20 +15,15 @@ script so the compare-and-set on (version, status) and the history append are at
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import cast
 
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from orders.domain.status import INITIAL, OrderStatus, predecessors
-from orders.errors import StoreUnavailable
+from orders.redis_support import redis_client, text, unavailable_on_redis_errors
 from orders.status_store.model import HistoryEntry, OrderView, StalledOrder, StatusChange
 
 # KEYS[1]: the order hash; KEYS[2]: its history list; KEYS[3]: the active-orders sorted set.
@@ -78,20 +73,6 @@ else
 end
 return 1
 """
-
-
-@contextmanager
-def _unavailable_on_redis_errors(action: str) -> Iterator[None]:
-    """Turn "Redis did not answer" into the domain's StoreUnavailable (callers retry/503)."""
-    try:
-        yield
-    except (RedisConnectionError, RedisTimeoutError) as e:
-        raise StoreUnavailable(f"redis {action} failed: {e}") from e
-
-
-def _text(value: bytes | str) -> str:
-    # The client may or may not have been built with decode_responses=True.
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def _counted(items: Sequence[str]) -> list[str]:
@@ -165,13 +146,7 @@ class RedisStatusStore:
         Every command gives up after about `timeout_s` (plus one quick retry): callers answer
         503 or retry later rather than hang on a Redis that does not answer.
         """
-        client = Redis.from_url(
-            url,
-            decode_responses=True,
-            socket_connect_timeout=timeout_s,
-            socket_timeout=timeout_s,
-            retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), retries=1),
-        )
+        client = redis_client(url, timeout_s=timeout_s)
         return cls(client, namespace)
 
     def order_key(self, order_id: str) -> str:
@@ -187,45 +162,45 @@ class RedisStatusStore:
     async def apply(self, change: StatusChange) -> bool:
         order_id = change.order_id
         keys = [self.order_key(order_id), self.history_key(order_id), self.active_key]
-        with _unavailable_on_redis_errors("apply"):
+        with unavailable_on_redis_errors("apply"):
             written = await self._apply_script(keys=keys, args=_apply_args(change))
         return int(written) == 1
 
     async def get(self, order_id: str) -> OrderView | None:
         # One MULTI/EXEC so the hash and the history come from the same moment.
-        with _unavailable_on_redis_errors("get"):
+        with unavailable_on_redis_errors("get"):
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.hgetall(self.order_key(order_id))
                 pipe.lrange(self.history_key(order_id), 0, -1)
                 raw_fields, raw_history = await pipe.execute()
         if not raw_fields:
             return None
-        fields = {_text(k): _text(v) for k, v in raw_fields.items()}
-        return _view(order_id, fields, [_text(entry) for entry in raw_history])
+        fields = {text(k): text(v) for k, v in raw_fields.items()}
+        return _view(order_id, fields, [text(entry) for entry in raw_history])
 
     async def stalled(self, older_than: datetime, limit: int = 100) -> list[StalledOrder]:
         before = f"({older_than.timestamp()!r}"  # "(": strictly older
-        with _unavailable_on_redis_errors("stalled"):
+        with unavailable_on_redis_errors("stalled"):
             found = cast(
                 list[tuple[bytes | str, float]],
                 await self._redis.zrangebyscore(
                     self.active_key, "-inf", before, start=0, num=limit, withscores=True
                 ),
             )
-            ids = [_text(order_id) for order_id, _ in found]
+            ids = [text(order_id) for order_id, _ in found]
             scores = [float(score) for _, score in found]
             async with self._redis.pipeline(transaction=False) as pipe:
                 for order_id in ids:
                     pipe.hget(self.order_key(order_id), "status")
                 statuses: list[bytes | str | None] = await pipe.execute()
         return [
-            StalledOrder(order_id=order_id, status=OrderStatus(_text(status)), since=_utc(score))
+            StalledOrder(order_id=order_id, status=OrderStatus(text(status)), since=_utc(score))
             for order_id, score, status in zip(ids, scores, statuses, strict=True)
             if status is not None
         ]
 
     async def ping(self) -> None:
-        with _unavailable_on_redis_errors("ping"):
+        with unavailable_on_redis_errors("ping"):
             await self._redis.ping()
 
     async def close(self) -> None:

@@ -7,14 +7,10 @@ atomic, and leases are measured on one clock (the Redis server's) for every fron
 """
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from orders.errors import StoreUnavailable
+from orders.redis_support import text, unavailable_on_redis_errors
 from producer.idempotency.keys import key_digest
 from producer.idempotency.port import Busy, Claim, Claimed, Done, Mismatch, StoredResponse
 
@@ -58,19 +54,6 @@ return 1
 """
 
 
-@contextmanager
-def _unavailable_on_redis_errors(action: str) -> Iterator[None]:
-    try:
-        yield
-    except (RedisConnectionError, RedisTimeoutError) as e:
-        raise StoreUnavailable(f"redis idempotency {action} failed: {e}") from e
-
-
-def _text(value: bytes | str) -> str:
-    # The client may or may not have been built with decode_responses=True.
-    return value.decode() if isinstance(value, bytes) else value
-
-
 class RedisIdempotencyStore:
     """IdempotencyStore on a redis.asyncio client that the caller owns (and closes)."""
 
@@ -88,9 +71,9 @@ class RedisIdempotencyStore:
     async def claim(self, key: str, fingerprint: str, event: bytes) -> Claim:
         lease = uuid.uuid4().hex
         args: list[str | int] = [fingerprint, event.decode(), lease, self._lease_ms, self._ttl_ms]
-        with _unavailable_on_redis_errors("claim"):
+        with unavailable_on_redis_errors("idempotency claim"):
             answer = await self._claim(keys=[self.record_key(key)], args=args)
-        kind, *rest = [_text(part) for part in answer]
+        kind, *rest = [text(part) for part in answer]
         if kind in ("claimed", "retaken"):
             return Claimed(rest[0].encode(), lease, retaken=kind == "retaken")
         if kind == "done":
@@ -100,11 +83,11 @@ class RedisIdempotencyStore:
         return Mismatch()
 
     async def complete(self, key: str, fingerprint: str, response: StoredResponse) -> None:
-        with _unavailable_on_redis_errors("complete"):
+        with unavailable_on_redis_errors("idempotency complete"):
             await self._complete(
                 keys=[self.record_key(key)], args=[fingerprint, response.to_json()]
             )
 
     async def release(self, key: str, lease: str) -> None:
-        with _unavailable_on_redis_errors("release"):
+        with unavailable_on_redis_errors("idempotency release"):
             await self._release(keys=[self.record_key(key)], args=[lease])

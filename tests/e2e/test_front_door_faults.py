@@ -14,10 +14,10 @@ from orderflow.infra.ports import accepts_connections
 from orderflow.stack import LocalStack
 from orderflow.stock import set_stock
 from orders.contracts.codec import encode
+from orders.redis_support import redis_client
 from producer.api import new_order
 from producer.idempotency import Claimed, fingerprint
 from producer.idempotency.redis import RedisIdempotencyStore
-from producer.redis_client import redis_client
 from producer.schemas import PlaceOrder
 from tests.e2e.front_door_load import Load, post_order, summary, wait_all_terminal
 

@@ -7,9 +7,9 @@ import pytest
 from redis.asyncio import Redis
 
 from orders.errors import StoreUnavailable
+from orders.redis_support import redis_client
 from producer.idempotency import IdempotencyStore, StoredResponse
 from producer.idempotency.redis import RedisIdempotencyStore
-from producer.redis_client import redis_client
 from tests.contract.idempotency_store_contract import (
     EVENT,
     FINGERPRINT,
