@@ -14,12 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from confluent_kafka import ConsumerGroupState, ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from orderflow.client import OrderflowClient, order_body
-from orderflow.infra.ports import free_port
 from orders.contracts.topics import Topics
 from orders.domain.status import TERMINAL, OrderStatus, is_legal_path
 from orders.domain.stock import SkuStock
@@ -188,24 +186,6 @@ def stock_problems(expected: dict[str, int], stock: dict[str, SkuStock]) -> list
                 f"{len(actual.held)} holds of {held} units"
             )
     return problems
-
-
-def stack_settings(
-    kafka_bootstrap: str, prefix: str, tmp_path_factory: pytest.TempPathFactory
-) -> Settings:
-    """Settings for a LocalStack of its own, like tests/e2e/conftest.py's, but with no
-    redis_url: the stack starts (and owns) a Redis."""
-    status_port = free_port()
-    return Settings(
-        kafka_bootstrap_servers=kafka_bootstrap,
-        topic_prefix=prefix,
-        redis_namespace=prefix,
-        worker_group=f"{prefix}-workers",
-        worker_data_dir=str(tmp_path_factory.mktemp("faust")),
-        producer_port=free_port(),
-        status_api_port=status_port,
-        status_api_public_url=f"http://127.0.0.1:{status_port}",
-    )
 
 
 def agent_crashes(log_dir: Path) -> list[str]:

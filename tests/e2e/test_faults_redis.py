@@ -5,13 +5,13 @@ no other test."""
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 
 from orderflow.infra.redis import LocalRedis
 from orderflow.stack import LocalStack
 from orderflow.stock import read_stock, set_stock
+from tests.e2e.conftest import StackFactory
 from tests.e2e.faults import (
     Planned,
     Running,
@@ -19,7 +19,6 @@ from tests.e2e.faults import (
     expected_on_hand,
     history_problems,
     placing,
-    stack_settings,
     stock_problems,
     wait_caught_up,
 )
@@ -29,14 +28,11 @@ OUTAGE_S = 4.0  # how long Redis stays down
 
 
 @pytest.fixture
-def own_redis_stack(
-    kafka_bootstrap: str, unique_prefix: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LocalStack]:
-    settings = stack_settings(kafka_bootstrap, unique_prefix, tmp_path_factory)
-    assert "redis_url" not in settings.model_fields_set  # so the stack starts a Redis
-    logs = tmp_path_factory.mktemp("logs")
-    with LocalStack(settings, workers=2, log_dir=logs, fixed_ports=False) as running:
-        yield running
+def own_redis_stack(stack_factory: StackFactory) -> LocalStack:
+    # No Redis address given: the stack starts (and owns) a Redis, on a random port.
+    running = stack_factory(redis_url=None, payment_timeout_s=0.5, payment_attempts=3)
+    assert running.redis is not None
+    return running
 
 
 async def watch_outage(running: Running, redis: LocalRedis) -> Counter[int]:
