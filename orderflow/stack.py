@@ -31,8 +31,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return {f"ORDERFLOW_{k.upper()}": str(v) for k, v in settings.model_dump().items()}
 
 
-def _port(preferred: int) -> int:
-    return free_port() if accepts_connections(preferred) else preferred
+def _port(preferred: int, fixed: bool) -> int:
+    return preferred if fixed and not accepts_connections(preferred) else free_port()
 
 
 def http_ok(url: str) -> bool:
@@ -48,6 +48,9 @@ class LocalStack:
     settings: Settings
     workers: int = 2
     log_dir: Path = REPO_ROOT / ".cache" / "logs"
+    # Kafka and Redis take 9092 and 6379 when those are free (dev, demo). Tests that stop a
+    # server pass False: a random port, which no other stack grabs while the server is down.
+    fixed_ports: bool = True
     kafka: LocalKafka | None = None
     redis: LocalRedis | None = None
     processes: dict[str, ChildProcess] = field(default_factory=dict)
@@ -73,11 +76,15 @@ class LocalStack:
         updates: dict[str, object] = {}
         if "kafka_bootstrap_servers" not in given:
             libs = ensure_kafka_libs(REPO_ROOT)
-            self.kafka = LocalKafka(libs, port=_port(9092), log_file=self.log_dir / "kafka.log")
+            self.kafka = LocalKafka(
+                libs, port=_port(9092, self.fixed_ports), log_file=self.log_dir / "kafka.log"
+            )
             self.kafka.start(timeout)
             updates["kafka_bootstrap_servers"] = self.kafka.bootstrap_servers
         if "redis_url" not in given:
-            self.redis = LocalRedis(port=_port(6379), log_file=self.log_dir / "redis.log")
+            self.redis = LocalRedis(
+                port=_port(6379, self.fixed_ports), log_file=self.log_dir / "redis.log"
+            )
             self.redis.start()
             updates["redis_url"] = self.redis.url
         self.settings = self.settings.model_copy(update=updates)
@@ -129,8 +136,9 @@ class LocalStack:
         return str(group.state).endswith("STABLE") and len(group.members) >= self.workers
 
     def stop(self) -> None:
-        # Front door first: it flushes what it accepted while workers still run.
-        for name in self._process_names():
+        # Front door first: it flushes what it accepted while workers still run. Then the
+        # rest, including processes started later by name (an extra worker, say).
+        for name in [*self._process_names(), *self.processes]:
             if name in self.processes:
                 self.processes.pop(name).stop(timeout=30)
         for server in (self.redis, self.kafka):

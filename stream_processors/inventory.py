@@ -13,11 +13,12 @@ def register(app: Any, topics: FaustTopics, deps: StageDeps, partitions: int) ->
     stock = app.Table("stock", default=None, partitions=partitions, **RAW_TABLE)
 
     async def inventory(stream: Any) -> None:
-        async for command, _ in decoded(stream, decode_stock_event, "inventory"):
+        async for command, offset in decoded(stream, decode_stock_event, "inventory"):
             key = command.sku.encode()
             raw = stock.get(key)
             current = SkuStock.model_validate_json(raw) if raw else None
-            updated, replies = apply_stock_command(current, command)
+            # The offset orders the SKU's commands (one partition per SKU): replays are no-ops.
+            updated, replies = apply_stock_command(current, command, offset)
             for reply in replies:
                 await deps.outbox.order_event(reply)
             if updated is not None and updated != current:

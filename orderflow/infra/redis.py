@@ -1,4 +1,9 @@
-"""A throwaway `redis-server` on 127.0.0.1 without persistence, for tests and local runs."""
+"""A throwaway `redis-server` on 127.0.0.1 for tests and local runs.
+
+It writes no snapshots while it runs, but `stop()` (SIGTERM) saves one into its data directory,
+so a stopped and restarted Redis has its data back (an outage); `kill()` loses what changed
+since the last stop (a crash).
+"""
 
 from __future__ import annotations
 
@@ -51,6 +56,8 @@ class LocalRedis(LocalServer):
             "",
             "--appendonly",
             "no",
+            "--shutdown-on-sigterm",
+            "save",
             "--dir",
             str(self.data_dir),
         ]

@@ -1,6 +1,8 @@
 """Creates the contract's topics (the broker never auto-creates them). Kafka adapter."""
 
 import logging
+import time
+from collections.abc import Sequence
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
@@ -17,11 +19,14 @@ class TopicMismatch(OrderflowError):
     """A topic exists with fewer partitions than the contract says: keys would move."""
 
 
-def ensure_topics(settings: Settings, timeout: float = 30.0) -> list[str]:
-    """Create missing topics; return the names created. Blocking: call it off the event loop."""
+def ensure_topics(
+    settings: Settings, timeout: float = 30.0, extra: Sequence[TopicSpec] = ()
+) -> list[str]:
+    """Create the contract's missing topics (and the `extra` ones); return the names created
+    once the broker lists them. Blocking: call it off the event loop."""
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
     existing = admin.list_topics(timeout=timeout).topics
-    specs = Topics.from_settings(settings).all()
+    specs = (*Topics.from_settings(settings).all(), *extra)
     for spec in specs:
         if spec.name in existing:
             _check_partitions(spec, len(existing[spec.name].partitions))
@@ -40,7 +45,20 @@ def ensure_topics(settings: Settings, timeout: float = 30.0) -> list[str]:
             if e.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:  # else: another process won
                 raise
         log.info("created topic %s", name)
+    _wait_listed(admin, missing, time.monotonic() + timeout)
     return list(futures)
+
+
+def _wait_listed(admin: AdminClient, specs: Sequence[TopicSpec], deadline: float) -> None:
+    """Until the broker's metadata shows every new topic with all its partitions: a consumer
+    that joins its group before then ignores the topic."""
+    while True:
+        listed = admin.list_topics(timeout=max(1.0, deadline - time.monotonic())).topics
+        if all(s.name in listed and len(listed[s.name].partitions) == s.partitions for s in specs):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"created topics not listed yet: {[s.name for s in specs]}")
+        time.sleep(0.1)
 
 
 def _new_topic(spec: TopicSpec, replication_factor: int) -> NewTopic:

@@ -88,6 +88,20 @@ def test_local_redis_comes_back_on_the_same_port_after_a_kill(tmp_path: Path) ->
         assert client.ping()
 
 
+def test_local_redis_keeps_its_data_across_a_stop_but_not_a_kill(tmp_path: Path) -> None:
+    with LocalRedis(data_dir=tmp_path) as server, redis.Redis.from_url(server.url) as client:
+        client.set("kept", "yes")
+        server.stop()  # SIGTERM: an outage; the server saves a snapshot on the way out
+        server.restart()
+        assert client.get("kept") == b"yes"
+
+        client.set("lost", "yes")
+        server.kill()  # a crash: what changed since the last snapshot is gone
+        server.restart()
+        assert client.get("kept") == b"yes"
+        assert client.get("lost") is None
+
+
 def test_local_redis_names_the_setup_script_when_the_binary_is_missing(tmp_path: Path) -> None:
     server = LocalRedis(data_dir=tmp_path, executable="no-such-redis-server")
     with pytest.raises(InfraError, match=r"scripts/setup-redis\.sh"):

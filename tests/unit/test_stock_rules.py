@@ -225,3 +225,55 @@ def test_commit_after_stock_lowered_below_holds_never_goes_negative() -> None:
     assert lowered is not None
     committed, _ = apply_stock_command(lowered, CommitStock(sku="A", order_id="a"))
     assert committed == SkuStock(on_hand=0, held={})
+
+
+def _replay(commands: list[tuple[int, StockEvent]], start: SkuStock) -> SkuStock | None:
+    state: SkuStock | None = start
+    for position, command in commands:
+        state, _ = apply_stock_command(state, command, position)
+    return state
+
+
+def test_a_reservation_and_commit_redelivered_after_both_were_applied_change_nothing() -> None:
+    # A worker applied both and its table was saved, but the offsets were not committed:
+    # the next owner of the partition gets both again.
+    log: list[tuple[int, StockEvent]] = [
+        (1, StockSet(sku=SKU, quantity=10)),
+        (2, _reserve("o1", 3)),
+        (3, CommitStock(sku=SKU, order_id="o1")),
+    ]
+    applied = _replay(log, SkuStock())
+    assert applied == SkuStock(on_hand=7, held={}, applied=3)
+
+    assert _replay(log[1:], applied) == applied  # not held again, not taken off twice
+
+
+def test_a_redelivered_reservation_is_answered_like_the_first_time() -> None:
+    command = _reserve("o1", 3)
+    held, first = apply_stock_command(_stock(10), command, 5)
+    assert held is not None
+
+    again, replies = apply_stock_command(held, command, 5)
+
+    assert again == held
+    assert [r.model_dump(exclude={"occurred_at"}) for r in replies] == [
+        r.model_dump(exclude={"occurred_at"}) for r in first
+    ]  # the same reply, with the same event id
+
+
+def test_a_redelivered_reservation_of_an_ended_order_is_refused_and_holds_nothing() -> None:
+    state, _ = apply_stock_command(_stock(10), _reserve("o1", 3), 5)
+    state, _ = apply_stock_command(state, ReleaseStock(sku=SKU, order_id="o1"), 6)
+
+    again, replies = apply_stock_command(state, _reserve("o1", 3), 5)
+
+    assert again == state
+    assert len(replies) == 1
+    assert isinstance(replies[0], StockLineRefused)
+
+
+def test_commands_past_the_last_position_apply() -> None:
+    state, _ = apply_stock_command(_stock(10), _reserve("o1", 3), 5)
+    after, replies = apply_stock_command(state, _reserve("o2", 2), 6)
+    assert after == SkuStock(on_hand=10, held={"o1": 3, "o2": 2}, applied=6)
+    assert isinstance(replies[0], StockLineReserved)
