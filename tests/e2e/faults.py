@@ -15,17 +15,17 @@ from typing import Any
 
 import aiohttp
 import pytest
-from confluent_kafka import ConsumerGroupState, ConsumerGroupTopicPartitions, TopicPartition
-from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from orderflow.client import OrderflowClient, order_body
 from orderflow.infra.ports import free_port
-from orders.contracts.topics import Topics
+from orderflow.stack import LocalStack
 from orders.domain.status import TERMINAL, OrderStatus, is_legal_path
 from orders.domain.stock import SkuStock
 from orders.settings import Settings
+from tests.e2e.group import caught_up
 
 REQUEST_DEADLINE_S = 30.0  # every HTTP request of these tests gives up after this
+STALL_S = 20.0  # no order turned terminal for this long: ask whether the workers are idle
 Line = tuple[str, int, str]  # (sku, quantity, unit price)
 
 
@@ -76,16 +76,16 @@ class Running:
 
 @asynccontextmanager
 async def placing(
-    producer_url: str, status_url: str, plan: Sequence[Planned], per_second: float = 1000.0
+    stack: LocalStack, plan: Sequence[Planned], per_second: float = 1000.0
 ) -> AsyncIterator[Running]:
     """Start placing `plan` in the background; the caller hurts the system meanwhile."""
     timeout = aiohttp.ClientTimeout(total=REQUEST_DEADLINE_S)
     async with aiohttp.ClientSession(timeout=timeout) as session:
-        client = OrderflowClient(session, producer_url, status_url)
+        client = OrderflowClient(session, stack.producer_url, stack.status_url)
         load = Load(client, plan, per_second=per_second)
         task = asyncio.create_task(load.run())
         try:
-            yield Running(load, Watch(client), task)
+            yield Running(load, Watch(client, stack.settings), task)
         finally:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -97,19 +97,31 @@ class Watch:
     """Polls the status API for a load's accepted orders and keeps the terminal ones."""
 
     client: OrderflowClient
+    settings: Settings | None = None  # to tell a stall from slowness by the workers' lag
     final: dict[str, dict[str, Any]] = field(default_factory=dict)
     last_seen: dict[str, str] = field(default_factory=dict)
 
     async def until(self, load: Load, count: int, within: float) -> None:
-        """Return once `count` accepted orders are terminal; fail at the deadline naming the
-        orders still open and where they stand."""
+        """Return once `count` accepted orders are terminal. Fail at the deadline, or sooner
+        when nothing moved for STALL_S while the workers had nothing left to process (those
+        orders will never move), naming the orders still open and where they stand."""
         deadline = time.monotonic() + within
+        progress = (len(self.final), time.monotonic())
         while len(self.final) < count:
             if time.monotonic() > deadline:
-                raise AssertionError(self._stuck(load, count, within))
+                raise AssertionError(self._stuck(load, count, f"after {within}s"))
             await self._poll([o for o in list(load.accepted) if o not in self.final])
+            if len(self.final) != progress[0]:
+                progress = (len(self.final), time.monotonic())
+            elif time.monotonic() - progress[1] > STALL_S and await self._idle():
+                await self._poll([o for o in list(load.accepted) if o not in self.final])
+                if len(self.final) < count:
+                    raise AssertionError(self._stuck(load, count, "with the workers idle"))
             if len(self.final) < count:
                 await asyncio.sleep(0.5)
+
+    async def _idle(self) -> bool:
+        return self.settings is not None and await asyncio.to_thread(caught_up, self.settings)
 
     async def all_terminal(
         self, load: Load, placing: asyncio.Task[None], within: float = 180.0
@@ -132,11 +144,11 @@ class Watch:
 
         await asyncio.gather(*(look(order_id) for order_id in order_ids))
 
-    def _stuck(self, load: Load, count: int, within: float) -> str:
+    def _stuck(self, load: Load, count: int, when: str) -> str:
         pending = [o for o in load.accepted if o not in self.final]
         stuck = Counter(self.last_seen.get(o, "404") for o in pending)
         return (
-            f"{len(self.final)} of {count} orders terminal after {within}s; the others stand "
+            f"{len(self.final)} of {count} orders terminal {when}; the others stand "
             f"at {dict(stuck)}, e.g. {sorted(pending)[:5]}"
         )
 
@@ -217,53 +229,3 @@ def agent_crashes(log_dir: Path) -> list[str]:
         for line in log.read_text(errors="replace").splitlines()
         if "Crashed reason=" in line
     ]
-
-
-def wait_caught_up(settings: Settings, within: float = 120.0) -> None:
-    """Block until the workers' group has committed every offset of the contract's topics:
-    then everything sent has been processed, and the stock table holds its final state."""
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
-    topics = Topics.from_settings(settings)
-    partitions = [
-        TopicPartition(spec.name, p) for spec in topics.all() for p in range(spec.partitions)
-    ]
-    deadline = time.monotonic() + within
-    while True:
-        lag = _lag(admin, settings.worker_group, partitions)
-        if not lag:
-            return
-        assert time.monotonic() < deadline, f"workers still behind after {within}s: {lag}"
-        time.sleep(0.5)
-
-
-def wait_group_members(settings: Settings, count: int, within: float = 120.0) -> None:
-    """Block until the workers' group is Stable with `count` members (a rebalance is over)."""
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
-    group, deadline = settings.worker_group, time.monotonic() + within
-    while True:
-        described = admin.describe_consumer_groups([group])[group].result(timeout=10)
-        if described.state == ConsumerGroupState.STABLE and len(described.members) == count:
-            return
-        assert time.monotonic() < deadline, f"group {described.state} with {described.members}"
-        time.sleep(0.2)
-
-
-def _lag(admin: AdminClient, group: str, partitions: list[TopicPartition]) -> dict[str, int]:
-    request = ConsumerGroupTopicPartitions(group, partitions)
-    listed = admin.list_consumer_group_offsets([request])[group].result(timeout=10)
-    committed = {(tp.topic, tp.partition): tp.offset for tp in listed.topic_partitions}
-    ends = _end_offsets(admin, partitions)
-    lag = {}
-    for key, end in ends.items():
-        behind = end - max(committed.get(key, 0), 0)
-        if behind > 0:
-            lag[f"{key[0]}[{key[1]}]"] = behind
-    return lag
-
-
-def _end_offsets(
-    admin: AdminClient, partitions: list[TopicPartition]
-) -> dict[tuple[str, int], int]:
-    request = {tp: OffsetSpec.latest() for tp in partitions}
-    futures = admin.list_offsets(request)
-    return {(tp.topic, tp.partition): f.result(timeout=10).offset for tp, f in futures.items()}

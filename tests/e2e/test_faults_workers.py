@@ -21,12 +21,14 @@ from tests.e2e.faults import (
     history_problems,
     placing,
     stock_problems,
-    wait_caught_up,
-    wait_group_members,
 )
+from tests.e2e.group import wait_caught_up, wait_group_members
+from tests.e2e.known_bugs import xfail_on_known_faust_bugs
 
 pytestmark = pytest.mark.timeout(480)
-RATE = 60.0  # orders/s: about what two workers keep up with here, so stages run close
+# Orders/s: about what two workers keep up with here. A burst would queue each order's stages
+# seconds apart; a steady flow keeps them close, as in production, where redelivery bites.
+RATE = 60.0
 
 
 def mixed_plan(p: str, count: int, seed: int) -> tuple[dict[str, int], list[Planned]]:
@@ -46,7 +48,10 @@ async def check_outcome(
     stack: LocalStack, running: Running, initial: dict[str, int]
 ) -> dict[str, dict[str, Any]]:
     """Every accepted order ends once along a legal path, and the stock table adds up."""
-    final = await running.all_terminal(within=180)
+    try:
+        final = await running.all_terminal(within=180)
+    except AssertionError as stuck:
+        raise AssertionError(f"{stuck}; agent crashes: {agent_crashes(stack.log_dir)}") from stuck
     assert agent_crashes(stack.log_dir) == []
     load = running.load
     assert not load.refused, f"{len(load.refused)} orders not accepted: {load.refused[:3]}"
@@ -62,14 +67,15 @@ async def check_outcome(
 async def test_sigkill_a_worker_under_load_then_restart_it(stack: LocalStack) -> None:
     initial, plan = mixed_plan(stack.settings.topic_prefix, 1000, seed=1)
     await set_stock(stack.settings, initial)
-    async with placing(stack.producer_url, stack.status_url, plan, RATE) as running:
-        await running.watch.until(running.load, 250, within=120)
-        await asyncio.to_thread(stack.processes["worker-1"].kill)
-        # The survivor takes the dead worker's partitions after the session timeout.
-        await running.watch.until(running.load, 600, within=120)
-        stack.start_process("worker-1")
+    async with placing(stack, plan, RATE) as running:
+        with xfail_on_known_faust_bugs(stack.settings, stack.log_dir, running):
+            await running.watch.until(running.load, 250, within=120)
+            await asyncio.to_thread(stack.processes["worker-1"].kill)
+            # The survivor takes the dead worker's partitions after the session timeout.
+            await running.watch.until(running.load, 600, within=120)
+            stack.start_process("worker-1")
 
-        final = await check_outcome(stack, running, initial)
+            final = await check_outcome(stack, running, initial)
     statuses = Counter(order["status"] for order in final.values())
     assert statuses["COMPLETED"] > 500, statuses  # the mix mostly completes
 
@@ -77,13 +83,14 @@ async def test_sigkill_a_worker_under_load_then_restart_it(stack: LocalStack) ->
 async def test_sigterm_a_worker_under_load_then_start_it_again(stack: LocalStack) -> None:
     initial, plan = mixed_plan(stack.settings.topic_prefix, 600, seed=4)
     await set_stock(stack.settings, initial)
-    async with placing(stack.producer_url, stack.status_url, plan, RATE) as running:
-        await running.watch.until(running.load, 150, within=120)
-        await asyncio.to_thread(stack.processes["worker-1"].stop, 30)
-        await running.watch.until(running.load, 350, within=120)
-        stack.start_process("worker-1")
+    async with placing(stack, plan, RATE) as running:
+        with xfail_on_known_faust_bugs(stack.settings, stack.log_dir, running):
+            await running.watch.until(running.load, 150, within=120)
+            await asyncio.to_thread(stack.processes["worker-1"].stop, 30)
+            await running.watch.until(running.load, 350, within=120)
+            stack.start_process("worker-1")
 
-        await check_outcome(stack, running, initial)
+            await check_outcome(stack, running, initial)
 
 
 async def test_no_oversell_across_rebalances(stack: LocalStack) -> None:
@@ -91,12 +98,13 @@ async def test_no_oversell_across_rebalances(stack: LocalStack) -> None:
     await set_stock(stack.settings, {sku: 100})
     plan = [Planned([(sku, 1, "1.00")], "tok_visa") for _ in range(500)]
     # Slowly enough that the 100 units are still being sold while the partitions move.
-    async with placing(stack.producer_url, stack.status_url, plan, per_second=15) as running:
-        await running.watch.until(running.load, 10, within=120)
-        stack.start_process("worker-3")  # joins: a rebalance
-        await asyncio.to_thread(wait_group_members, stack.settings, 3)
-        await asyncio.to_thread(stack.processes["worker-2"].stop, 30)  # leaves: another
+    async with placing(stack, plan, per_second=15) as running:
+        with xfail_on_known_faust_bugs(stack.settings, stack.log_dir, running):
+            await running.watch.until(running.load, 10, within=120)
+            stack.start_process("worker-3")  # joins: a rebalance
+            await asyncio.to_thread(wait_group_members, stack.settings, 3)
+            await asyncio.to_thread(stack.processes["worker-2"].stop, 30)  # leaves: another
 
-        final = await check_outcome(stack, running, {sku: 100})
+            final = await check_outcome(stack, running, {sku: 100})
     statuses = Counter(order["status"] for order in final.values())
     assert statuses == {"COMPLETED": 100, "OUT_OF_STOCK": 400}, statuses
