@@ -15,22 +15,9 @@ from orders.errors import BrokerUnavailable, PublishError
 from orders.settings import Settings
 from producer.app import create_app
 from producer.publisher import RecordingPublisher
+from tests.unit.idempotency_helpers import an_order
 
 SETTINGS = Settings(status_api_public_url="http://status.test:8081")
-
-
-def an_order(**overrides: Any) -> dict[str, Any]:
-    order: dict[str, Any] = {
-        "customer_id": "cust-1",
-        "items": [
-            {"sku": "SKU-1", "quantity": 2, "unit_price": 19.99},
-            {"sku": "SKU-2", "quantity": 1, "unit_price": "5.00"},
-        ],
-        "currency": "USD",
-        "payment_token": "tok_visa",
-    }
-    order.update(overrides)
-    return order
 
 
 @pytest.fixture
