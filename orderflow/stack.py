@@ -54,6 +54,7 @@ class LocalStack:
     kafka: LocalKafka | None = None
     redis: LocalRedis | None = None
     processes: dict[str, ChildProcess] = field(default_factory=dict)
+    worker_metrics_ports: dict[str, int] = field(default_factory=dict)  # by worker name
 
     @property
     def producer_url(self) -> str:
@@ -62,6 +63,16 @@ class LocalStack:
     @property
     def status_url(self) -> str:
         return f"http://{self.settings.status_api_host}:{self.settings.status_api_port}"
+
+    @property
+    def worker_metrics_urls(self) -> dict[str, str]:
+        """Each running worker's Prometheus endpoint, by worker name."""
+        host = self.settings.worker_web_host
+        return {
+            name: f"http://{host}:{port}/metrics"
+            for name, port in self.worker_metrics_ports.items()
+            if name in self.processes
+        }
 
     def start(self, timeout: float = 120) -> None:
         self.start_servers(timeout)
@@ -102,7 +113,11 @@ class LocalStack:
 
     def _command(self, name: str) -> tuple[list[str], dict[str, str]]:
         if name.startswith("worker-"):
-            env = {"ORDERFLOW_WORKER_WEB_PORT": str(free_port())}
+            self.worker_metrics_ports[name] = free_port()
+            env = {
+                "ORDERFLOW_WORKER_WEB_PORT": str(free_port()),
+                "ORDERFLOW_WORKER_METRICS_PORT": str(self.worker_metrics_ports[name]),
+            }
             return ["worker", "--name", name], env
         return [name], {}
 

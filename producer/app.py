@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from orders import http
+from orders import http, http_metrics, openapi
 from orders.errors import StoreUnavailable
 from orders.http import KnownError, json_errors
 from orders.settings import Settings
@@ -14,6 +14,8 @@ from producer.api import OrderProducer
 from producer.cancel import STATUS_STORE, cancel_order
 from producer.idempotency import IdempotencyStore
 from producer.idempotency.redis import RedisIdempotencyStore
+from producer.metrics import track_producer_queue
+from producer.openapi import openapi_spec
 from producer.publisher import EventPublisher
 from producer.redis_client import REDIS, redis_context
 from producer.views import (
@@ -65,6 +67,8 @@ def create_app(
     app.router.add_post("/orders/{order_id}/cancel", cancel_order)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    track_producer_queue(app, http_metrics.install(app))
+    openapi.install(app, openapi_spec(settings))
     return app
 
 

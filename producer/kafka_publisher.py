@@ -131,6 +131,11 @@ class KafkaPublisher:
         topic = metadata.topics.get(self._order_events_topic)
         return topic is not None and topic.error is None
 
+    def queue_depth(self) -> int:
+        """Events handed to librdkafka and not yet acknowledged (nor failed)."""
+        producer = self._producer
+        return len(producer) if producer is not None else 0
+
     async def close(self) -> None:
         if self._closed:
             return

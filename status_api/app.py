@@ -12,12 +12,13 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from orders import http
+from orders import http, http_metrics, openapi
 from orders.errors import StoreUnavailable
 from orders.http import KnownError, json_errors
 from orders.settings import Settings
 from orders.status_store import StatusStore
 from orders.status_store.redis import RedisStatusStore
+from status_api.openapi import openapi_spec
 from status_api.views import STORE, get_order, healthz, readyz
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ def create_app(settings: Settings, store: StatusStore | None = None) -> web.Appl
     app.router.add_get("/orders/{order_id}", get_order)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    http_metrics.install(app)
+    openapi.install(app, openapi_spec())
     return app
 
 

@@ -6,7 +6,9 @@ Exposed over HTTP only when `worker_metrics_port` is set (see `serve_metrics`).
 import logging
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import Counter, start_http_server
+from prometheus_client import REGISTRY, Counter, start_http_server
+
+from stream_processors.lag import ConsumerLag
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,14 @@ TRANSIENT_RETRIES = Counter(
     "Retries of a handler after a transient failure (a dependency down)",
     ["stage", "error_class"],
 )
+HANDLER_FAILURES = Counter(
+    "orderflow_stage_handler_failures",
+    "Failed attempts of a handler that raised an unexpected error (a bug): retried, then "
+    "dead-lettered",
+    ["stage", "error_class"],
+)
+CONSUMER_LAG = ConsumerLag()  # refreshed by a timer (stream_processors/lag.py) when served
+REGISTRY.register(CONSUMER_LAG)
 
 
 def serve_metrics(host: str, port: int) -> WSGIServer | None:

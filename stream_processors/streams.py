@@ -25,7 +25,12 @@ from aiokafka.errors import KafkaError, KafkaTimeoutError
 from orders.contracts.dead_letters import Failure, dead_letter_headers
 from orders.errors import DecodeError, TransientError
 from stream_processors.deps import StageDeps
-from stream_processors.metrics import DEAD_LETTERS, EVENTS_PROCESSED, TRANSIENT_RETRIES
+from stream_processors.metrics import (
+    DEAD_LETTERS,
+    EVENTS_PROCESSED,
+    HANDLER_FAILURES,
+    TRANSIENT_RETRIES,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -81,6 +86,7 @@ class StageLoop(Generic[T]):
                     await self._wait_out(message, exc, transient)
                     continue
                 failures += 1
+                HANDLER_FAILURES.labels(self.stage, type(exc).__name__).inc()
                 if failures >= self.deps.dlq_max_attempts:
                     log.error("%s: handler failed %d times", self.stage, failures, exc_info=exc)
                     await self._dead_letter(message, exc, failures, first_failed_at)

@@ -7,8 +7,9 @@ import faust
 from orders.contracts.admin import ensure_topics
 from orders.contracts.topics import TopicSpec
 from orders.settings import Settings
+from stream_processors import lag
 from stream_processors.app import WorkerApp, create_app
-from stream_processors.metrics import serve_metrics
+from stream_processors.metrics import CONSUMER_LAG, serve_metrics
 
 
 def changelog_topics(worker_app: WorkerApp) -> list[TopicSpec]:
@@ -35,6 +36,7 @@ def run_worker(settings: Settings, name: str = "worker", loglevel: str = "info")
     Path(settings.worker_data_dir, name).mkdir(parents=True, exist_ok=True)  # Faust makes one level
     worker_app = create_app(settings, worker_name=name)
     ensure_topics(settings, extra=changelog_topics(worker_app))
-    serve_metrics(settings.worker_web_host, settings.worker_metrics_port)
+    if serve_metrics(settings.worker_web_host, settings.worker_metrics_port) is not None:
+        lag.register(worker_app.app, settings, CONSUMER_LAG)
     worker = faust.Worker(worker_app.app, loglevel=loglevel, quiet=True)
     worker.execute_from_commandline()
