@@ -25,7 +25,7 @@ def new_order_id() -> str:
 
 def new_order(request: PlaceOrder) -> OrderPlaced:
     """The event for a new order: a fresh order id and event id, nothing published yet."""
-    items = tuple(request.items)
+    items = request.lines()
     return OrderPlaced(
         order_id=new_order_id(),
         customer_id=request.customer_id,

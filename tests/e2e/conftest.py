@@ -13,6 +13,26 @@ from orders.settings import Settings
 StackFactory = Callable[..., LocalStack]
 
 
+def stack_settings(
+    prefix: str, tmp_path_factory: pytest.TempPathFactory, **overrides: Any
+) -> Settings:
+    """A test stack's settings: its own topics, keys, group and ports (`None` drops a value)."""
+    status_port = free_port()
+    values: dict[str, Any] = {
+        "topic_prefix": prefix,
+        "redis_namespace": prefix,
+        "worker_group": f"{prefix}-workers",
+        "worker_data_dir": str(tmp_path_factory.mktemp("faust")),
+        "producer_port": free_port(),
+        "status_api_port": status_port,
+        "status_api_public_url": f"http://127.0.0.1:{status_port}",
+        "payment_timeout_s": 0.05,
+        "payment_attempts": 2,
+        **overrides,
+    }
+    return Settings(**{k: v for k, v in values.items() if v is not None})
+
+
 @pytest.fixture
 def stack_factory(
     kafka_bootstrap: str,
@@ -26,24 +46,10 @@ def stack_factory(
     with ExitStack() as started:
 
         def start(workers: int = 2, **overrides: Any) -> LocalStack:
-            status_port = free_port()
-            values: dict[str, Any] = {
-                "kafka_bootstrap_servers": kafka_bootstrap,
-                "redis_url": redis_url,
-                "topic_prefix": unique_prefix,
-                "redis_namespace": unique_prefix,
-                "worker_group": f"{unique_prefix}-workers",
-                "worker_data_dir": str(tmp_path_factory.mktemp("faust")),
-                "producer_port": free_port(),
-                "status_api_port": status_port,
-                "status_api_public_url": f"http://127.0.0.1:{status_port}",
-                "payment_timeout_s": 0.05,
-                "payment_attempts": 2,
-                **overrides,
-            }
-            given = {k: v for k, v in values.items() if v is not None}
+            servers = {"kafka_bootstrap_servers": kafka_bootstrap, "redis_url": redis_url}
+            settings = stack_settings(unique_prefix, tmp_path_factory, **{**servers, **overrides})
             local = LocalStack(  # random ports for servers it starts: no other test takes them
-                Settings(**given),
+                settings,
                 workers=workers,
                 log_dir=tmp_path_factory.mktemp("logs"),
                 fixed_ports=False,

@@ -80,6 +80,18 @@ def _one_item(**item: Any) -> dict[str, Any]:
     return an_order(items=[{"sku": "SKU-1", "quantity": 1, "unit_price": "1.00", **item}])
 
 
+async def test_json_numbers_are_taken_at_their_value(
+    client: TestClient[Any, Any], publisher: RecordingPublisher
+) -> None:
+    # 2.0 is the integer 2 in JSON (and in the OpenAPI document's JSON Schema).
+    response = await client.post("/orders", json=_one_item(quantity=2.0, unit_price=5.5))
+
+    assert response.status == 202
+    event = publisher.published[0].event
+    assert isinstance(event, OrderPlaced)
+    assert event.items == (OrderLine(sku="SKU-1", quantity=2, unit_price=Decimal("5.5")),)
+
+
 @pytest.mark.parametrize(
     ("order", "field"),
     [
@@ -94,7 +106,13 @@ def _one_item(**item: Any) -> dict[str, Any]:
         pytest.param(an_order(coupon="FREE"), "coupon", id="extra field"),
         pytest.param(an_order(items=[]), "items", id="empty items"),
         pytest.param(an_order(payment_token=""), "payment_token", id="empty token"),
-        pytest.param(_one_item(quantity=10**20), "items", id="total too large"),
+        pytest.param(_one_item(quantity=10**9, unit_price="1000"), "items", id="total too large"),
+        pytest.param(_one_item(quantity=10**9 + 1), "items.0.quantity", id="quantity too large"),
+        pytest.param(_one_item(quantity=2.5), "items.0.quantity", id="fractional quantity"),
+        pytest.param(_one_item(quantity="2"), "items.0.quantity", id="quantity as a string"),
+        pytest.param(_one_item(unit_price=" 5.5"), "items.0.unit_price", id="price with a space"),
+        pytest.param(_one_item(unit_price="1e2"), "items.0.unit_price", id="price with exponent"),
+        pytest.param(_one_item(unit_price="1_000"), "items.0.unit_price", id="price with _"),
         pytest.param([an_order()], "body", id="not an object"),
     ],
 )

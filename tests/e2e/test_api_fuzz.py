@@ -1,0 +1,140 @@
+"""Property-based fuzzing of both HTTP services against their own OpenAPI documents.
+
+schemathesis takes each service's document (built in code, the one the service serves) and
+sends generated requests, valid and invalid, to every operation of one real stack (real Kafka,
+Redis and processes). Every answer must be documented: no 5xx, a documented status code,
+content type, headers and body schema; invalid input must be refused and valid input accepted.
+"""
+
+import asyncio
+import json
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import CheckContext
+from schemathesis.core.transport import Response
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from orderflow.stack import LocalStack
+from orderflow.stock import set_stock
+from orders.domain.status import TERMINAL, OrderStatus
+from orders.settings import Settings
+from producer.openapi import openapi_spec as front_door_spec
+from status_api.openapi import openapi_spec as status_api_spec
+from tests.e2e.conftest import stack_settings
+
+DEFAULTS = Settings.model_validate({})  # the stack below changes nothing the documents show
+front_door = schemathesis.openapi.from_dict(front_door_spec(DEFAULTS))
+status_api = schemathesis.openapi.from_dict(status_api_spec())
+
+# Bounded: 100 examples per operation and generation phase on two shared cores. No deadline: an
+# accepted order waits for the broker's acknowledgement.
+FUZZ = settings(
+    max_examples=100,
+    deadline=None,
+    database=None,  # nothing written to the working tree; a failure prints its reproduction
+    suppress_health_check=list(HealthCheck),
+)
+
+
+# Schema-valid orders the front door refuses (422) for reasons a JSON Schema cannot state: a key
+# already used with another body (state), or lines whose total overflows (a rule across fields).
+STATE_OR_CROSS_FIELD = ("Idempotency-Key was already used", "order total is too large")
+
+
+def accepts_valid_data(ctx: CheckContext, response: Response, case: schemathesis.Case) -> None:
+    """schemathesis's positive_data_acceptance, less the two refusals above."""
+    if response.status_code == 422 and any(why in response.text for why in STATE_OR_CROSS_FIELD):
+        return
+    positive_data_acceptance(ctx, response, case)
+
+
+@pytest.fixture(scope="module")
+def fuzz_stack(
+    kafka_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalStack]:
+    """One stack for every operation of both services (a stack per operation would take
+    minutes): like `stack_factory`'s, with one worker."""
+    prefix = f"t-{uuid.uuid4().hex[:8]}"
+    servers = {"kafka_bootstrap_servers": kafka_bootstrap, "redis_url": redis_url}
+    stack = LocalStack(  # a slow gateway: an order stays RESERVED while it is charged
+        stack_settings(prefix, tmp_path_factory, payment_latency_ms=1500, **servers),
+        workers=1,
+        log_dir=tmp_path_factory.mktemp("logs"),
+        fixed_ports=False,
+    )
+    with stack:
+        yield stack
+
+
+def _served(url: str) -> object:
+    with urllib.request.urlopen(f"{url}/openapi.json", timeout=10) as response:
+        return json.load(response)
+
+
+def test_services_serve_the_documents_fuzzed_here(fuzz_stack: LocalStack) -> None:
+    assert _served(fuzz_stack.producer_url) == front_door_spec(DEFAULTS)
+    assert _served(fuzz_stack.status_url) == status_api_spec()
+
+
+def _status(stack: LocalStack, order_id: str) -> Any:
+    case = status_api["/orders/{order_id}"]["GET"].Case(path_parameters={"order_id": order_id})
+    return case.call(base_url=stack.status_url, timeout=10)
+
+
+def _wait_for(stack: LocalStack, order_id: str, wanted: set[OrderStatus]) -> Any:
+    deadline = time.monotonic() + 60
+    while True:
+        response = _status(stack, order_id)
+        if response.status_code == 200 and OrderStatus(response.json()["status"]) in wanted:
+            return response
+        assert time.monotonic() < deadline, f"order {order_id} never in {wanted}"
+        time.sleep(0.02)  # polling the status API
+
+
+def test_an_order_through_cancellation_conforms(fuzz_stack: LocalStack) -> None:
+    """The answers random ids and bodies rarely reach: 202 for a cancellation, 409 for a
+    second one, 200 for a known order (with its history), each checked against the document."""
+    asyncio.run(set_stock(fuzz_stack.settings, {"FUZZ-BURGER": 10}))
+    line = {"sku": "FUZZ-BURGER", "quantity": 1, "unit_price": "5.50"}
+    body = {"customer_id": "c", "currency": "USD", "payment_token": "tok_visa", "items": [line]}
+    placed = front_door["/orders"]["POST"].Case(body=body, media_type="application/json")
+    order_id = placed.call_and_validate(base_url=fuzz_stack.producer_url).json()["order_id"]
+    _wait_for(fuzz_stack, order_id, {OrderStatus.RESERVED})
+    cancel = front_door["/orders/{order_id}/cancel"]["POST"].Case(
+        path_parameters={"order_id": order_id}
+    )
+
+    assert cancel.call_and_validate(base_url=fuzz_stack.producer_url).status_code == 202
+    final = _wait_for(fuzz_stack, order_id, set(TERMINAL))
+    status_api["/orders/{order_id}"]["GET"].validate_response(final)
+    # Which one the payment stage decides is test_cancellation's business, not this test's.
+    assert final.json()["status"] in {OrderStatus.COMPLETED, OrderStatus.CANCELLED}
+    assert cancel.call_and_validate(base_url=fuzz_stack.producer_url).status_code == 409
+
+
+@front_door.parametrize()
+@FUZZ
+def test_front_door_conforms_to_its_openapi_document(
+    case: schemathesis.Case, fuzz_stack: LocalStack
+) -> None:
+    case.call_and_validate(
+        base_url=fuzz_stack.producer_url,
+        timeout=30,
+        excluded_checks=[positive_data_acceptance],
+        additional_checks=[accepts_valid_data],
+    )
+
+
+@status_api.parametrize()
+@FUZZ
+def test_status_api_conforms_to_its_openapi_document(
+    case: schemathesis.Case, fuzz_stack: LocalStack
+) -> None:
+    case.call_and_validate(base_url=fuzz_stack.status_url, timeout=30)
