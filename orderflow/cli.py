@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from orderflow.commands import asyncapi as asyncapi_commands
 from orders.settings import Settings
 
 
@@ -152,6 +153,8 @@ def _wait_for_signal() -> None:
         signal.pause()
     click.echo("stopping...")
 
+
+main.add_command(asyncapi_commands.asyncapi)
 
 if __name__ == "__main__":
     main()
