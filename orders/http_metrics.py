@@ -6,6 +6,7 @@ canonical path (`/orders/{order_id}`), never the raw path, and unknown methods a
 `OTHER`, so a client cannot grow the label sets without bound.
 """
 
+import asyncio
 import time
 
 from aiohttp import hdrs, web
@@ -16,6 +17,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)
 
 UNMATCHED = "unmatched"  # no route: a 404 or 405 answered by the router
+CLIENT_GONE = 499  # cancelled before answering (at shutdown), after nginx's "client closed"
 _METHODS = frozenset(hdrs.METH_ALL)
 # From 1 ms to 10 s: accepts wait for the broker's ack (PUBLISH_TIMEOUT_S is 5 s by default).
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -56,6 +58,9 @@ class HttpMetrics:
                 return response
             except web.HTTPException as e:
                 status = e.status
+                raise
+            except asyncio.CancelledError:
+                status = CLIENT_GONE
                 raise
             finally:
                 self.observe(request.method, route_of(request), status, _since(started))

@@ -1,12 +1,15 @@
 """Request metrics and /metrics on both HTTP services (in-memory store, recording publisher)."""
 
+import asyncio
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
+from orders import http_metrics
 from orders.settings import Settings
 from orders.status_store.memory import InMemoryStatusStore
 from producer.app import create_app as front_door
@@ -95,3 +98,17 @@ async def test_front_door_counts_orders_and_reports_its_producer_queue(
     assert requests(samples, "POST", "/orders", 202) == 1
     assert requests(samples, "POST", "/orders", 415) == 1
     assert samples[("orderflow_producer_queue_depth", frozenset())] == depth
+
+
+async def test_a_request_cancelled_before_its_answer_counts_as_499() -> None:
+    async def cancelled(_request: web.Request) -> web.Response:
+        raise asyncio.CancelledError  # what shutdown does to a request still running
+
+    app = web.Application()
+    app.router.add_get("/slow", cancelled)
+    http_metrics.install(app)
+    async with TestClient(TestServer(app)) as client:
+        with pytest.raises(aiohttp.ClientError):
+            await client.get("/slow")
+
+        assert requests(await scrape(client), "GET", "/slow", 499) == 1
