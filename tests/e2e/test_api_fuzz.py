@@ -98,25 +98,38 @@ def _wait_for(stack: LocalStack, order_id: str, wanted: set[OrderStatus]) -> Any
         time.sleep(0.02)  # polling the status API
 
 
+def _cancel(stack: LocalStack, order_id: str) -> Any:
+    case = front_door["/orders/{order_id}/cancel"]["POST"].Case(
+        path_parameters={"order_id": order_id}
+    )
+    return case.call_and_validate(base_url=stack.producer_url)
+
+
+def _reserved_order(stack: LocalStack) -> str:
+    line = {"sku": "FUZZ-BURGER", "quantity": 1, "unit_price": "5.50"}
+    body = {"customer_id": "c", "currency": "USD", "payment_token": "tok_visa", "items": [line]}
+    placed = front_door["/orders"]["POST"].Case(body=body, media_type="application/json")
+    order_id: str = placed.call_and_validate(base_url=stack.producer_url).json()["order_id"]
+    _wait_for(stack, order_id, {OrderStatus.RESERVED})
+    return order_id
+
+
 def test_an_order_through_cancellation_conforms(fuzz_stack: LocalStack) -> None:
     """The answers random ids and bodies rarely reach: 202 for a cancellation, 409 for a
     second one, 200 for a known order (with its history), each checked against the document."""
     asyncio.run(set_stock(fuzz_stack.settings, {"FUZZ-BURGER": 10}))
-    line = {"sku": "FUZZ-BURGER", "quantity": 1, "unit_price": "5.50"}
-    body = {"customer_id": "c", "currency": "USD", "payment_token": "tok_visa", "items": [line]}
-    placed = front_door["/orders"]["POST"].Case(body=body, media_type="application/json")
-    order_id = placed.call_and_validate(base_url=fuzz_stack.producer_url).json()["order_id"]
-    _wait_for(fuzz_stack, order_id, {OrderStatus.RESERVED})
-    cancel = front_door["/orders/{order_id}/cancel"]["POST"].Case(
-        path_parameters={"order_id": order_id}
-    )
+    for _ in range(3):  # a projection running late may show PAID before the request lands
+        order_id = _reserved_order(fuzz_stack)
+        if _cancel(fuzz_stack, order_id).status_code == 202:
+            break
+    else:
+        pytest.fail("no cancellation of a RESERVED order was accepted in 3 tries")
 
-    assert cancel.call_and_validate(base_url=fuzz_stack.producer_url).status_code == 202
     final = _wait_for(fuzz_stack, order_id, set(TERMINAL))
     status_api["/orders/{order_id}"]["GET"].validate_response(final)
     # Which one the payment stage decides is test_cancellation's business, not this test's.
     assert final.json()["status"] in {OrderStatus.COMPLETED, OrderStatus.CANCELLED}
-    assert cancel.call_and_validate(base_url=fuzz_stack.producer_url).status_code == 409
+    assert _cancel(fuzz_stack, order_id).status_code == 409
 
 
 @front_door.parametrize()
