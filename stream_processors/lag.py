@@ -1,19 +1,18 @@
 """Consumer lag per partition: how far the group's committed offset is behind the log's end.
 
 Each worker reports the partitions of our topics it is assigned (Faust's `assignment()`), so
-summing over workers counts every partition once. Offsets come from the broker (confluent-kafka
-AdminClient: the group's committed offsets, the partitions' end offsets), on a Faust timer; a
-scrape only reads the last snapshot.
+summing over workers counts every partition once. Offsets come from the broker (the group's
+committed offsets and the partitions' end offsets, see LagProbe), on a Faust timer; a scrape
+only reads the last snapshot.
 """
 
 import asyncio
 import logging
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
-from confluent_kafka.admin import AdminClient
-from confluent_kafka.admin._listoffsets import OffsetSpec  # re-exported by .admin, untyped
+from confluent_kafka import Consumer, TopicPartition
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -57,37 +56,57 @@ def lag_of(
 
 
 class LagProbe:
-    """Asks the broker for the offsets of the given partitions (off the event loop)."""
+    """Asks the broker for the group's committed offsets and the partitions' end offsets.
+
+    A plain confluent-kafka Consumer with the group's id that never subscribes (so it never
+    joins the group): its blocking calls run in a thread. Not the AdminClient: its
+    ListConsumerGroupOffsets aborts the whole process when the broker goes away mid-request
+    (librdkafka issue #4605, `rd_kafka_enq_once_del_source_return: Assertion` in 2.16).
+    """
 
     def __init__(self, settings: Settings) -> None:
-        self._bootstrap = settings.kafka_bootstrap_servers
-        self._group = settings.worker_group
-        self._admin: AdminClient | None = None  # made on first use, not at construction
+        self._config = {
+            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            "group.id": settings.worker_group,
+            "enable.auto.commit": False,
+            "client.id": "orderflow-lag-probe",
+        }
+        self._consumer: Consumer | None = None  # made on first use, not at construction
+        self._lock = threading.Lock()  # one call at a time; never close it while in use
 
     async def measure(self, partitions: Iterable[Partition]) -> dict[Partition, int]:
         tps = [TopicPartition(topic, partition) for topic, partition in sorted(partitions)]
         if not tps:
             return {}
-        admin = self._ensure_admin()
-        request = [ConsumerGroupTopicPartitions(self._group, tps)]
-        group_future = admin.list_consumer_group_offsets(request, request_timeout=_TIMEOUT_S)
-        latest = OffsetSpec.latest()  # type: ignore[no-untyped-call]
-        end_futures = admin.list_offsets({tp: latest for tp in tps}, request_timeout=_TIMEOUT_S)
-        group = await _result(group_future[self._group])
-        committed = {(tp.topic, tp.partition): tp.offset for tp in group.topic_partitions}
+        return await asyncio.to_thread(self._measure, tps)
+
+    def _measure(self, tps: list[TopicPartition]) -> dict[Partition, int]:
+        with self._lock:
+            return self._measure_locked(tps)
+
+    def _measure_locked(self, tps: list[TopicPartition]) -> dict[Partition, int]:
+        consumer = self._ensure_consumer()
+        committed = {
+            (tp.topic, tp.partition): tp.offset
+            for tp in consumer.committed(tps, timeout=_TIMEOUT_S)
+        }
         ends = {
-            (tp.topic, tp.partition): (await _result(f)).offset for tp, f in end_futures.items()
+            (tp.topic, tp.partition): consumer.get_watermark_offsets(tp, timeout=_TIMEOUT_S)[1]
+            for tp in tps
         }
         return lag_of(ends, committed)
 
-    def _ensure_admin(self) -> AdminClient:
-        if self._admin is None:
-            self._admin = AdminClient({"bootstrap.servers": self._bootstrap})
-        return self._admin
+    def _ensure_consumer(self) -> Consumer:
+        if self._consumer is None:
+            self._consumer = Consumer(self._config)
+        return self._consumer
 
-
-async def _result(future: Any) -> Any:
-    return await asyncio.wait_for(asyncio.wrap_future(future), _TIMEOUT_S + 1)
+    def close(self) -> None:
+        """Blocking (waits for a measurement in flight)."""
+        with self._lock:
+            if self._consumer is not None:
+                self._consumer.close()
+                self._consumer = None
 
 
 def register(app: Any, settings: Settings, gauge: ConsumerLag) -> None:
@@ -102,3 +121,7 @@ def register(app: Any, settings: Settings, gauge: ConsumerLag) -> None:
             gauge.update(await probe.measure(tp for tp in owned if tp[0] in topics))
         except Exception as exc:  # metrics are best effort: never let them stop a worker
             log.warning("consumer lag not measured: %r", exc)
+
+    @app.on_before_shutdown.connect  # type: ignore[untyped-decorator]
+    async def _close_probe(sender: Any, **kwargs: Any) -> None:
+        await asyncio.to_thread(probe.close)
