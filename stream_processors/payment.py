@@ -39,7 +39,7 @@ async def settle(reserved: StockReserved, deps: StageDeps) -> PaymentCaptured | 
         try:
             payment_id = await deps.gateway.charge(
                 idempotency_key=reserved.order_id,
-                amount=reserved.total,
+                amount_minor=reserved.total_minor,
                 currency=reserved.currency,
                 token=reserved.payment_token,
             )

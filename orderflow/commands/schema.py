@@ -37,3 +37,17 @@ def export(root: Path) -> None:
         click.echo(f"wrote {path}")
     if not written:
         click.echo(f"{root} is up to date")
+
+
+@schema.command()
+@_DIR
+def check(root: Path) -> None:
+    """Fail when the files are stale or a version breaks compatibility with the one before."""
+    from orders.contracts.evolution import contract_problems
+
+    problems = contract_problems(root)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo(f"{root}: every event type's versions are published and compatible")
