@@ -45,7 +45,7 @@ def contract_problems(
 
 
 def _changed(published_schema: Schema, model_schema: Schema) -> bool:
-    return without_annotations(published_schema) != without_annotations(model_schema)
+    return bool(without_annotations(published_schema) != without_annotations(model_schema))
 
 
 def _chain(
