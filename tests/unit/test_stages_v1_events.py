@@ -1,8 +1,11 @@
 """Stages fed version-1 events (as v1 writers wrote them) act on the newest model: validation
-carries the upcast terms forward at v2, and the payment stage charges the minor-unit total."""
+carries the upcast terms forward at v2, the payment stage charges the minor-unit total, and a
+reservation saga stored before the upgrade still decides."""
 
+from orders.contracts.codec import decode_order_event
 from orders.domain.events import OrderValidated, PaymentCaptured, StockReserved
 from stream_processors.gateway import SimulatedGateway
+from stream_processors.reservation import ReservationStage
 from tests.fixtures.events_v1 import ORDER_EVENTS, as_json
 from tests.unit.stage_helpers import Wired, eventually
 
@@ -57,6 +60,22 @@ async def test_payment_of_a_v1_reservation_charges_its_minor_units() -> None:
     assert str(paid.amount) == "13.25"
 
 
-def test_the_fixture_has_a_v1_reservation() -> None:
-    assert as_json(_v1("StockReserved", "3A"))["schema_version"] == 1
-    assert StockReserved.model_fields["schema_version"].default == 2
+async def test_a_saga_stored_before_the_upgrade_still_decides() -> None:
+    """An old worker's reservation saga (its OrderValidated at v1) is in the table; the new
+    worker reads it, takes the answers, and reserves the order at v2."""
+    wired = Wired()
+    validated = _v1("OrderValidated", "3A")
+    stored = (
+        b'{"validated":%s,"held":{},"refused":{},"decided":false,"cancelled":false}' % validated
+    )
+    order_id = as_json(validated)["order_id"]
+    sagas = {order_id.encode(): stored}
+    stage = ReservationStage(sagas, wired.worker.deps)
+    answers = [raw for raw in ORDER_EVENTS if as_json(raw)["type"] == "StockLineReserved"]
+    assert len(answers) == 2
+    for offset, raw in enumerate(answers):
+        await stage.handle(decode_order_event(raw), offset)
+    (reserved,) = wired.outbox.order_events
+    assert isinstance(reserved, StockReserved)
+    assert (reserved.schema_version, reserved.total_minor) == (2, 1325)
+    assert b'"schema_version":2' in sagas[order_id.encode()]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from orders.contracts.codec import decode_order_event, decode_stock_event, encode
-from orders.contracts.upcasters import UPCASTERS, upcast
+from orders.contracts.upcasters import UPCASTERS, upcast, upcast_embedded
 from orders.contracts.versions import LATEST
 from orders.domain.events import OrderPlaced, OrderTerms
 from orders.errors import DecodeError
@@ -136,3 +136,18 @@ def test_upcast_leaves_newest_and_unknown_events_alone() -> None:
     assert upcast(newest) is newest
     unknown = {"type": "OrderTeleported", "schema_version": 7}
     assert upcast(unknown) is unknown
+
+
+def test_events_stored_inside_a_record_are_upcast() -> None:
+    v1 = as_json(ORDER_EVENTS[1])  # an OrderValidated
+    record = {"validated": v1, "history": [v1, {"type": "note"}], "decided": False}
+    newest = json.loads(upcast_embedded(json.dumps(record).encode()))
+    assert newest["validated"]["schema_version"] == 2
+    assert newest["validated"]["total_minor"] == 1325
+    assert newest["history"][0] == newest["validated"]
+    assert newest["history"][1] == {"type": "note"}  # not an event: no event_id
+
+
+def test_a_record_of_newest_events_is_left_as_it_is() -> None:
+    raw = b'{"validated": %s, "held": {}}' % encode(decode_order_event(ORDER_EVENTS[1]))
+    assert upcast_embedded(raw) is raw
