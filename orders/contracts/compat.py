@@ -7,7 +7,8 @@ fills in, because readers of the new version must accept every older event after
 and consumers of the published contract must keep every field they rely on.
 
 Works on the subset of JSON Schema that pydantic generates: objects with `properties` and
-`required`, arrays with `items`, `type`, `const`, `enum`, `anyOf`/`oneOf` and local `$ref`s.
+`required`, arrays with `items`, `type`, `const`, `enum`, `anyOf`/`oneOf` and local `$ref`s
+(not recursive ones: no event nests itself). Constraints such as `maxLength` are not compared.
 (PyPI has JSON Schema diff tools, but none that is mature and knows about upcasters.)
 """
 
