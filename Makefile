@@ -46,3 +46,8 @@ bench: setup
 
 clean:
 	rm -rf .cache .venv .mypy_cache .ruff_cache .pytest_cache
+
+.PHONY: schemas
+schemas: deps  ## write contracts/schemas from the event models, then check them (README: Schema evolution)
+	$(UV) run orderflow schema export
+	$(UV) run orderflow schema check

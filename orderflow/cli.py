@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from orderflow.commands import schema as schema_commands
 from orders.settings import Settings
 
 
@@ -152,6 +153,8 @@ def _wait_for_signal() -> None:
         signal.pause()
     click.echo("stopping...")
 
+
+main.add_command(schema_commands.schema)
 
 if __name__ == "__main__":
     main()

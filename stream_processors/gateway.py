@@ -2,7 +2,6 @@
 
 import asyncio
 import uuid
-from decimal import Decimal
 
 from orders.domain.payment import (
     TOKEN_DECLINE,
@@ -28,7 +27,7 @@ class SimulatedGateway:
         self.captures: dict[str, str] = {}
 
     async def charge(
-        self, *, idempotency_key: str, amount: Decimal, currency: str, token: str
+        self, *, idempotency_key: str, amount_minor: int, currency: str, token: str
     ) -> str:
         if token == TOKEN_TIMEOUT:
             await asyncio.sleep(self.timeout_s)
