@@ -55,7 +55,7 @@ class Report:
         click.echo(f"{self.rereads} record(s) re-read by every stage that reads {self.topic}: "
                    f"{', '.join(self.stages)}")  # fmt: skip
         if self.members:
-            click.echo(f"group {self.group} has active members {self.members}: {_STOP_FIRST}")
+            click.echo(f"{_members(self.group, self.members)}: {_STOP_FIRST}")
 
 
 @click.command()
@@ -84,6 +84,10 @@ def reprocess(stage: str, start_text: str, dry_run: bool, as_json: bool) -> None
         report.show()
     if not dry_run:
         _rewind(offsets, report, quiet=as_json)
+
+
+def _members(group: str, members: list[str]) -> str:
+    return f"group {group} has {len(members)} active member(s) ({', '.join(members)})"
 
 
 def _report(settings: Settings, stage: str, start: Start) -> tuple[Offsets, Report]:

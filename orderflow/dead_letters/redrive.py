@@ -36,6 +36,7 @@ class Step:
     redrive: bool  # False: skipped, `reason` says why
     reason: str = ""
     previous: Redriven | None = None  # the last redrive of this record, if any
+    forced: bool = False  # put back although skipped without --force
 
 
 @dataclass(frozen=True)
@@ -52,25 +53,36 @@ def plan(
     force: bool,
     never_forced: frozenset[str] = frozenset(),
 ) -> list[Step]:
-    """One step per group: redrive it unless it was redriven before (then only with `force`,
-    and never for a topic in `never_forced`, whose records are not safe to apply twice)."""
-    steps = []
-    for group in groups:
-        previous = ledger.get(group.id)
-        if previous is None:
-            steps.append(Step(group, True))
-        elif not force:
-            reason = f"already redriven to {previous.to} at {previous.at:%Y-%m-%d %H:%M:%S}Z"
-            steps.append(Step(group, False, reason, previous))
-        elif group.id.topic in never_forced:
-            reason = (
-                f"already redriven to {previous.to}; --force is refused for {group.id.topic}: "
-                "a stock command applied twice is not a no-op"
-            )
-            steps.append(Step(group, False, reason, previous))
-        else:
-            steps.append(Step(group, True, "forced", previous))
-    return steps
+    """One step per group. Put back once: a record redriven before is skipped, and so is a
+    copy made by an earlier redrive that failed again (else `--all` twice would put an unfixed
+    record back twice). `force` overrides both, except for a redriven record of a topic in
+    `never_forced`, whose records are not safe to apply twice."""
+    return [_step(group, ledger.get(group.id), force, never_forced) for group in groups]
+
+
+def _step(
+    group: Group, previous: Redriven | None, force: bool, never_forced: frozenset[str]
+) -> Step:
+    if previous is None and group.redriven_from is None:
+        return Step(group, True)
+    if previous is None:
+        if force:
+            return Step(group, True, forced=True)
+        reason = (
+            f"a copy of {group.redriven_from} put back by an earlier redrive, and it failed "
+            "again: fix the cause, then redrive it with --force"
+        )
+        return Step(group, False, reason)
+    if not force:
+        reason = f"already redriven to {previous.to} at {previous.at:%Y-%m-%d %H:%M:%S}Z"
+        return Step(group, False, reason, previous)
+    if group.id.topic in never_forced:
+        reason = (
+            f"already redriven to {previous.to}; --force is refused for {group.id.topic}: "
+            "a stock command applied twice is not a no-op"
+        )
+        return Step(group, False, reason, previous)
+    return Step(group, True, previous=previous, forced=True)
 
 
 def copy_of(group: Group) -> OutRecord:
@@ -89,9 +101,7 @@ def execute(
     published = sink.publish([copy_of(steps[i].group) for i in todo])
     landed: dict[int, RecordId | Exception] = dict(zip(todo, published, strict=True))
     entries = {
-        i: Redriven(
-            steps[i].group.id, to, at, steps[i].group.event_id, forced=bool(steps[i].previous)
-        )
+        i: Redriven(steps[i].group.id, to, at, steps[i].group.event_id, forced=steps[i].forced)
         for i, to in landed.items()
         if isinstance(to, RecordId)
     }

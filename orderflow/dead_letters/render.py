@@ -95,19 +95,22 @@ def _redriven_dict(redriven: Redriven | None) -> dict[str, Any] | None:
     return {"to": str(redriven.to), "at": redriven.at.isoformat(), "forced": redriven.forced}
 
 
+def _label(group: Group) -> str:
+    event = " ".join(filter(None, (group.event_type or "not JSON", group.event_id)))
+    return f"{group.id} ({event})"
+
+
 def step_line(step: Step, *, dry_run: bool) -> str:
-    what = f"{step.group.id} ({step.group.event_type or 'not JSON'} {step.group.event_id or ''})"
     if not step.redrive:
-        return f"skip      {what}: {step.reason}"
-    forced = " (forced)" if step.previous else ""
-    return f"{'would put back' if dry_run else 'put back'}{forced}  {what}"
+        return f"skip      {_label(step.group)}: {step.reason}"
+    forced = " (forced)" if step.forced else ""
+    return f"{'would put back' if dry_run else 'put back'}{forced}  {_label(step.group)}"
 
 
 def done_line(done: Done) -> str:
     if done.to is None and done.error is None:
         return step_line(done.step, dry_run=False)
-    what = f"{done.step.group.id} ({done.step.group.event_type or 'not JSON'})"
     if done.to is None:
-        return f"FAILED    {what}: {done.error}"
-    line = f"redriven  {what} -> {done.to}"
+        return f"FAILED    {_label(done.step.group)}: {done.error}"
+    line = f"redriven  {_label(done.step.group)} -> {done.to}"
     return f"{line}  WARNING: {done.error}" if done.error else line

@@ -50,7 +50,7 @@ class Offsets:
         group = described.result(timeout=self.timeout)
         if group.state in (ConsumerGroupState.EMPTY, ConsumerGroupState.DEAD):
             return []
-        return [f"{m.client_id} ({m.host})" for m in group.members] or [str(group.state)]
+        return [f"{m.client_id}@{m.host.lstrip('/')}" for m in group.members] or [str(group.state)]
 
     def states(self, start: Start) -> list[PartitionState]:
         """Every partition: the group's committed offset, the log's range, and (for a start

@@ -73,8 +73,8 @@ def target(state: PartitionState, start: Start) -> int:
 
 def plan_partition(state: PartitionState, start: Start) -> PartitionPlan:
     committed = state.committed
-    if committed is None:
-        note = "no committed offset: the group reads this partition from its start anyway"
+    if committed is None:  # Faust's auto.offset.reset is "earliest"
+        note = "" if state.end == state.low else "no committed offset: read from its start anyway"
         return PartitionPlan(state.partition, None, None, 0, note)
     new = target(state, start)
     if new >= committed:

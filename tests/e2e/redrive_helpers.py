@@ -29,13 +29,17 @@ def cli_json(settings: Settings, *args: str) -> Any:
     return json.loads(result.stdout)
 
 
-async def wait_dead_letters(settings: Settings, count: int, within: float = 90) -> list[Group]:
+async def wait_dead_letters(
+    settings: Settings, count: int, letters: int | None = None, within: float = 90
+) -> list[Group]:
+    """Until `count` records are dead-lettered (by `letters` dead letters in all, if given)."""
     deadline = time.monotonic() + within
     while True:
         groups = await asyncio.to_thread(load_groups, settings)
-        if len(groups) >= count:
+        found = sum(len(group.letters) for group in groups)
+        if len(groups) >= count and found >= (letters or 0):
             return groups
-        assert time.monotonic() < deadline, f"{len(groups)} dead-lettered records, not {count}"
+        assert time.monotonic() < deadline, f"{len(groups)} records ({found} letters) dead"
         await asyncio.sleep(0.5)
 
 

@@ -10,6 +10,7 @@ from orderflow.client import OrderflowClient, order_body
 from orderflow.dead_letters.store import load_ledger
 from orderflow.stock import read_stock, set_stock
 from orders.contracts.dead_letters import REDRIVEN_FROM
+from orders.contracts.topics import Topics
 from orders.domain.status import OrderStatus
 from tests.e2e.conftest import StackFactory
 from tests.e2e.faults import wait_caught_up
@@ -21,8 +22,10 @@ from tests.e2e.redrive_helpers import (
     snapshot,
     wait_dead_letters,
 )
+from tests.e2e.test_poison import publish_raw
 
 PATH = ["PENDING", "VALIDATED", "RESERVED", "PAID", "COMPLETED"]
+SIX = ["validation", "reservation", "cancellation-intake", "payment", "fulfilment", "projection"]
 
 
 async def test_a_dead_lettered_charge_is_redriven_once_after_the_fix(
@@ -62,7 +65,7 @@ async def test_a_dead_lettered_charge_is_redriven_once_after_the_fix(
 
         redriven = cli(stack.settings, "dlq", "redrive", "--id", str(group.id))
         assert redriven.exit_code == 0, redriven.output
-        assert f"redriven  {group.id} (StockReserved) -> " in redriven.output
+        assert f"redriven  {group.id} (StockReserved {group.event_id}) -> " in redriven.output
         done = await client.wait_terminal(order_id, within=90)
         assert done["status"] == "COMPLETED", done
         assert [h["status"] for h in done["history"]] == PATH
@@ -93,3 +96,35 @@ async def test_a_dead_lettered_charge_is_redriven_once_after_the_fix(
     assert (stock.on_hand, stock.held) == (3, {})
     (listed,) = cli_json(stack.settings, "dlq", "list")
     assert listed["redriven"]["forced"] is True
+
+
+async def test_a_poison_record_is_one_row_and_its_failing_copy_is_not_redriven_twice(
+    stack_factory: StackFactory,
+) -> None:
+    stack = stack_factory(workers=1)
+    settings = stack.settings
+    topic = Topics.from_settings(settings).order_events.name
+    key = f"{settings.topic_prefix}-POISON".encode()
+    (sent,) = await asyncio.to_thread(publish_raw, settings, [(topic, key, b"\x00\xffnot json")])
+    (group,) = await wait_dead_letters(settings, 1, letters=6)
+    assert str(group.id) == f"{topic}:{sent.partition}:{sent.offset}"
+    (listed,) = cli_json(settings, "dlq", "list")
+    assert listed["stages"] == sorted(SIX)
+    assert (listed["key"], listed["event_id"], listed["event_type"]) == (key.decode(), None, None)
+    assert {x["headers"]["orderflow.error.class"] for x in listed["letters"]} == {"DecodeError"}
+
+    first = cli(settings, "dlq", "redrive", "--all")  # nothing fixed: the copy fails again
+    assert f"redriven  {group.id} (not JSON) -> " in first.output, first.output
+    _, copy = await wait_dead_letters(settings, 2, letters=12)
+    assert copy.redriven_from == str(group.id)
+    assert copy.stages == sorted(SIX)
+
+    second = cli(settings, "dlq", "redrive", "--all")
+    assert second.exit_code == 0, second.output
+    assert second.output.count("skip      ") == 2, second.output
+    assert f"a copy of {group.id} put back by an earlier redrive" in second.output
+    pending = cli_json(settings, "dlq", "list", "--pending")
+    assert [row["id"] for row in pending] == [str(copy.id)]
+    assert [row["id"] for row in cli_json(settings, "dlq", "list", "--limit", "1")] == [
+        str(copy.id)
+    ]

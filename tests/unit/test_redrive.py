@@ -108,3 +108,18 @@ def test_the_ledger_keeps_the_latest_entry_and_forgets_on_a_tombstone() -> None:
     assert latest_entries(records) == {first.id: second, other.id: other}
     tombstone = RawRecord(LEDGER, 0, 3, other.key(), None, [], 0)
     assert latest_entries([*records, tombstone]) == {first.id: second}
+
+
+def test_a_copy_that_failed_again_is_not_put_back_again_without_force() -> None:
+    sink = RecordingSink()
+    (original,) = group_letters([letter("validation", offset=1)])
+    execute(plan([original], {}, force=False), sink, LEDGER, NOW)
+    copy = sink.log[ORDERS][0]  # it fails again: its own dead letters name it
+    (again,) = group_letters([letter("validation", offset=1000, original_headers=copy.headers)])
+    assert again.redriven_from == str(original.id)
+    steps = plan([original, again], sink.ledger(), force=False)
+    assert [step.redrive for step in steps] == [False, False]
+    assert steps[1].reason.startswith(f"a copy of {original.id} put back by an earlier redrive")
+    (forced,) = plan([again], sink.ledger(), force=True, never_forced=frozenset({ORDERS}))
+    assert forced.redrive  # never applied (it failed), so safe on any topic
+    assert forced.forced

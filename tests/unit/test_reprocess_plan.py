@@ -45,15 +45,10 @@ def test_an_offset_is_clamped_to_the_log_and_never_moves_forward() -> None:
         PartitionPlan(0, 100, 50, 50),
         PartitionPlan(1, 30, None, 0, "start is past the committed offset: nothing to re-read"),
         PartitionPlan(2, 80, 60, 20),  # below what is left on the log: from its start
-        PartitionPlan(
-            3,
-            None,
-            None,
-            0,
-            "no committed offset: the group reads this partition from its start anyway",
-        ),
+        PartitionPlan(3, None, None, 0, "no committed offset: read from its start anyway"),
         PartitionPlan(4, 0, None, 0),
     ]
+    assert plan([PartitionState(5, None, 0, 0)], Start()) == [PartitionPlan(5, None, None, 0)]
 
 
 def test_earliest_rewinds_every_partition_to_its_start() -> None:
