@@ -44,7 +44,8 @@ class Report:
         }  # fmt: skip
 
     def show(self) -> None:
-        table = Table(title=f"{self.topic}, group {self.group}, from {self.start}")
+        click.echo(f"{self.topic}, group {self.group}, from {self.start}")
+        table = Table()
         for column in ("partition", "committed", "new", "re-read", "note"):
             table.add_column(column, justify="left" if column == "note" else "right")
         for p in self.partitions:
@@ -75,9 +76,7 @@ def reprocess(stage: str, start_text: str, dry_run: bool, as_json: bool) -> None
     with kafka_errors():
         offsets, report = _report(settings, stage, start)
     if report.members and not dry_run:
-        raise click.ClickException(
-            f"group {report.group} has members {report.members}: {_STOP_FIRST}"
-        )
+        raise click.ClickException(f"{_members(report.group, report.members)}: {_STOP_FIRST}")
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:

@@ -24,31 +24,46 @@ def _text(raw: bytes | None) -> str | None:
     return raw.decode("utf-8", errors="replace") if raw is not None else None
 
 
-def _failure_line(letter: Letter) -> str:
-    failure = letter.failure
-    message = failure.error_message
-    if len(message) > _MESSAGE_CHARS:
-        message = message[: _MESSAGE_CHARS - 1] + "…"
-    tries = f" ({failure.attempts} tries)" if failure.attempts > 1 else ""
-    return f"{failure.stage}{tries}: {failure.error_class}: {message}"
+def _failure_lines(letters: Sequence[Letter]) -> list[str]:
+    """One line per distinct failure, naming every stage that failed that way (a poison
+    record on the order log fails the same way in all six stages)."""
+    stages: dict[tuple[str, str, int], list[str]] = {}
+    for letter in sorted(letters, key=lambda x: x.failure.stage):
+        failure = letter.failure
+        how = (failure.error_class, failure.error_message, failure.attempts)
+        stages.setdefault(how, []).append(failure.stage)
+    lines = []
+    for (error_class, message, attempts), names in stages.items():
+        if len(message) > _MESSAGE_CHARS:
+            message = message[: _MESSAGE_CHARS - 1] + "…"
+        tries = f" ({attempts} tries)" if attempts > 1 else ""
+        lines.append(f"{', '.join(names)}{tries}: {error_class}: {message}")
+    return lines
+
+
+def _id_cell(group: Group, redriven: Redriven | None) -> str:
+    lines = [str(group.id)]
+    if redriven is not None:
+        lines.append(f"redriven → {redriven.to}")
+    if group.redriven_from:
+        lines.append(f"(a copy of {group.redriven_from})")
+    return "\n".join(lines)
 
 
 def groups_table(groups: Sequence[Group], ledger: dict[RecordId, Redriven]) -> Table:
     table = Table(title=f"{len(groups)} dead-lettered record(s)", show_lines=True)
-    for column in ("id", "event", "key", "failed in", "first failed", "redriven"):
-        table.add_column(column, overflow="fold")
+    table.add_column("id", no_wrap=True)
+    table.add_column("record (type, event id, key)", overflow="fold")
+    table.add_column("failed in", ratio=1)
+    table.add_column("first failed", no_wrap=True)
     for group in groups:
-        event = "\n".join(filter(None, (group.event_type, group.event_id))) or "(not JSON)"
-        letters = sorted(group.letters, key=lambda letter: letter.failure.stage)
-        redriven = ledger.get(group.id)
-        trail = [f"→ {redriven.to}", _utc(redriven.at)] if redriven else []
-        if group.redriven_from:
-            trail.append(f"(copy of {group.redriven_from})")
+        record = [group.event_type or "(not JSON)", group.event_id, _text(group.key)]
         table.add_row(
-            str(group.id), event, _text(group.key) or "",
-            "\n".join(_failure_line(letter) for letter in letters),
-            _utc(group.first_failed_at), "\n".join(trail),
-        )  # fmt: skip
+            _id_cell(group, ledger.get(group.id)),
+            "\n".join(filter(None, record)),
+            "\n".join(_failure_lines(group.letters)),
+            _utc(group.first_failed_at),
+        )
     return table
 
 
