@@ -9,6 +9,8 @@ from pathlib import Path
 import click
 
 from orderflow.commands import schema as schema_commands
+from orderflow.commands.dlq import dlq
+from orderflow.commands.reprocess import reprocess
 from orders.settings import Settings
 
 
@@ -142,6 +144,10 @@ def bench(orders: int, concurrency: int, local: bool, json_path: Path | None) ->
     click.echo(text)
     if json_path is not None:
         json_path.write_text(text + "\n")
+
+
+main.add_command(dlq)
+main.add_command(reprocess)
 
 
 def _wait_for_signal() -> None:

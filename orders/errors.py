@@ -16,7 +16,10 @@ OrderflowError
 │   ├── KeyReused          the key was used before with a different request body (422)
 │   └── KeyBusy            another request with the key is still being published (503; retry)
 └── PaymentError           the payment gateway failed
-    └── GatewayTimeout*    (* one class: both a PaymentError and a TransientError)
+    ├── GatewayTimeout*    (* one class: both a PaymentError and a TransientError)
+    └── GatewayMalfunction the gateway answered something that is neither a decision nor a
+                           timeout (a 5xx, a malformed reply): handled like a bug, so the
+                           record is dead-lettered after DLQ_MAX_ATTEMPTS tries
 
 Any other exception a stage raises is a bug in its handling: retried a few times, then the
 record is dead-lettered so its partition keeps flowing.
@@ -67,6 +70,12 @@ class PaymentError(OrderflowError):
 
 class GatewayTimeout(PaymentError, TransientError):
     """The payment gateway did not answer in time."""
+
+
+class GatewayMalfunction(PaymentError):
+    """The payment gateway answered, but not with a decision: nothing was charged. Retrying at
+    once does not help, so the payment stage dead-letters the StockReserved; once the gateway
+    is fixed, `orderflow dlq redrive` puts it back."""
 
 
 class IdempotencyError(OrderflowError):

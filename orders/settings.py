@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     payment_latency_ms: int = Field(5, ge=0)
     payment_timeout_s: float = Field(0.5, gt=0)
     payment_attempts: int = Field(3, ge=1)
+    # Fault injection, off by default: the simulated gateway answers every charge with an
+    # unexpected error (GatewayMalfunction), so the payment stage dead-letters StockReserved.
+    # For trying dead-letter redrive (README, "Dead letters, redrive and reprocessing").
+    fault_injection_gateway_malfunction: bool = False
 
     @model_validator(mode="after")
     def _lease_outlasts_a_publish(self) -> Self:

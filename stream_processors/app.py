@@ -113,8 +113,7 @@ def create_app(
     deps = StageDeps(
         outbox=outbox or FaustOutbox(topics.order_events, topics.stock),
         limits=settings.limits,
-        gateway=gateway
-        or SimulatedGateway(settings.payment_latency_ms / 1000, settings.payment_timeout_s),
+        gateway=gateway or _simulated_gateway(settings),
         payment_attempts=settings.payment_attempts,
         status_store=store,
         dead_letters=dead_letters or FaustDeadLetters(topics.dead_letters),
@@ -157,6 +156,14 @@ def create_app(
             "cancellation_requests": requests.table,
         },
         deps,
+    )
+
+
+def _simulated_gateway(settings: Settings) -> SimulatedGateway:
+    return SimulatedGateway(
+        settings.payment_latency_ms / 1000,
+        settings.payment_timeout_s,
+        malfunction=settings.fault_injection_gateway_malfunction,
     )
 
 
