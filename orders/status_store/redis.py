@@ -91,13 +91,12 @@ class RedisStatusStore:
     async def apply(self, change: StatusChange) -> bool:
         """Raises StatusTableFrozen (a StoreUnavailable) while a replay switches tables."""
         keys = [self.keys.pointer, self.keys.freeze]
+        args = lua.apply_args(self._table, self.keys.legacy, [change])
         with unavailable_on_redis_errors("apply"):
-            written = int(
-                await self._apply_script(keys=keys, args=self._args(*lua.change_args(change)))
-            )
+            written = int(await self._apply_script(keys=keys, args=args))
         if written == lua.FROZEN:
             raise StatusTableFrozen("the status table is being switched; retry shortly")
-        return written == lua.WRITTEN
+        return written == 1
 
     async def get(self, order_id: str) -> OrderView | None:
         with unavailable_on_redis_errors("get"):

@@ -11,13 +11,13 @@ every key of a namespace in one hash slot.
 """
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable
+from typing import Any
 
 from orders.domain.status import INITIAL, OrderStatus, predecessors
 from orders.status_store.model import StatusChange
 
-# Return codes of APPLY.
-WRITTEN, IGNORED, FROZEN = 1, 0, -1
+FROZEN = -1  # what APPLY returns for a write to the live table while it is frozen
 
 _CHOOSE_TABLE = """
 local tbl = ARGV[1]
@@ -26,59 +26,57 @@ if tbl == '' then
 end
 """
 
-# KEYS[1] the pointer, KEYS[2] the freeze key. ARGV[1], ARGV[2]: the table (above); a write to
-# the live table is refused with FROZEN (-1) while the freeze key exists, one to a named table
-# (a replay's) never is. Then the change: ARGV[3] new status, ARGV[4] version, ARGV[5] initial
-# status, ARGV[6] history entry (JSON), ARGV[7] the order id, ARGV[8] the change's time (epoch
-# seconds), ARGV[9] "1" when the new status is terminal, then four counted sections (a count
-# followed by that many items): allowed predecessors of the new status, field/value pairs set
-# on every write, fields deleted on every write, and field/value pairs set only when the record
-# is created. The transition table stays in Python: the caller passes the predecessors, so Lua
-# only compares. Versions are Kafka offsets, compared as Lua numbers (exact below 2^53).
+# KEYS[1] the pointer, KEYS[2] the freeze key. ARGV[1], ARGV[2]: the table (above). ARGV[3]:
+# the initial status. ARGV[4]: a JSON array of changes, applied in order (the projection sends
+# one, a replay a batch), each an object with
+#   order_id, status, version (a string: the event's offset),
+#   at (epoch seconds, a string: the active index's score), entry (the history entry, JSON text),
+#   terminal (bool), from (the statuses the new one may follow), set (field/value pairs set on
+#   every write), unset (fields deleted on every write), create (field/value pairs set only
+#   when the record is created).
+# The transition table stays in Python: the caller passes the predecessors, so Lua only
+# compares. Versions are Kafka offsets, compared as Lua numbers (exact below 2^53).
+# Returns how many changes were written (the others were old, repeated or illegal), or FROZEN
+# (-1, nothing written) for the live table while the freeze key exists; a named table (a
+# replay's) is never frozen.
 APPLY = (
     """
 if ARGV[1] == '' and redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 """
     + _CHOOSE_TABLE
     + """
-local function section(i)
-  local n = tonumber(ARGV[i])
-  local items = {}
-  for j = 1, n do items[j] = ARGV[i + j] end
-  return items, i + n + 1
-end
+local initial = ARGV[3]
 
-local status, version, initial, entry = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local order_id, at, terminal = ARGV[7], ARGV[8], ARGV[9]
-local allowed, i = section(10)
-local updates, removals, creates
-updates, i = section(i)
-removals, i = section(i)
-creates = section(i)
-local order = tbl .. ':order:' .. order_id
-
-local stored = redis.call('HMGET', order, 'status', 'version')
-if not stored[1] then
-  if status ~= initial then return 0 end
-  if #creates > 0 then redis.call('HSET', order, unpack(creates)) end
-else
-  if tonumber(stored[2]) >= tonumber(version) then return 0 end
-  local legal = false
-  for _, p in ipairs(allowed) do
-    if p == stored[1] then legal = true break end
+local function apply(c)
+  local order = tbl .. ':order:' .. c.order_id
+  local stored = redis.call('HMGET', order, 'status', 'version')
+  if not stored[1] then
+    if c.status ~= initial then return 0 end
+    if #c.create > 0 then redis.call('HSET', order, unpack(c.create)) end
+  else
+    if tonumber(stored[2]) >= tonumber(c.version) then return 0 end
+    local legal = false
+    for _, p in ipairs(c.from) do
+      if p == stored[1] then legal = true break end
+    end
+    if not legal then return 0 end
   end
-  if not legal then return 0 end
+  redis.call('HSET', order, 'status', c.status, 'version', c.version, unpack(c.set))
+  if #c.unset > 0 then redis.call('HDEL', order, unpack(c.unset)) end
+  redis.call('RPUSH', order .. ':history', c.entry)
+  if c.terminal then
+    redis.call('ZREM', tbl .. ':active', c.order_id)
+  else
+    redis.call('ZADD', tbl .. ':active', c.at, c.order_id)
+  end
+  return 1
 end
 
-redis.call('HSET', order, 'status', status, 'version', version, unpack(updates))
-if #removals > 0 then redis.call('HDEL', order, unpack(removals)) end
-redis.call('RPUSH', order .. ':history', entry)
-if terminal == '1' then
-  redis.call('ZREM', tbl .. ':active', order_id)
-else
-  redis.call('ZADD', tbl .. ':active', at, order_id)
+local written = 0
+for _, c in ipairs(cjson.decode(ARGV[4])) do
+  written = written + apply(c)
 end
-return 1
+return written
 """
 )
 
@@ -109,41 +107,43 @@ return out
 )
 
 
-def _counted(items: Sequence[str]) -> list[str]:
-    return [str(len(items)), *items]
-
-
-def _pairs(fields: Mapping[str, str]) -> list[str]:
-    return [part for item in fields.items() for part in item]
-
-
-def change_args(change: StatusChange) -> list[str]:
-    """APPLY's ARGV for `change`, from ARGV[3] on (layout documented next to the script)."""
-    updates = {"updated_at": change.at.isoformat()}
+def change_object(change: StatusChange) -> dict[str, Any]:
+    """One change as APPLY reads it (layout documented next to the script)."""
+    at = change.at.isoformat()
+    status = change.status.value
+    updates = ["updated_at", at]
     removals: list[str] = []
     if change.reason is None:
         removals.append("reason")  # the reason belongs to the latest change only
     else:
-        updates["reason"] = change.reason
-    creates = {"created_at": change.at.isoformat()}
+        updates += ["reason", change.reason]
+    creates = ["created_at", at]
     if change.total is not None:
-        creates["total"] = str(change.total)
+        creates += ["total", str(change.total)]
     if change.customer_id is not None:
-        creates["customer_id"] = change.customer_id
-    entry = {"status": change.status.value, "at": change.at.isoformat(), "reason": change.reason}
-    return [
-        change.status.value,
-        str(change.version),
-        INITIAL.value,
-        json.dumps(entry),
-        change.order_id,
-        repr(change.at.timestamp()),
-        "1" if change.status.is_terminal else "0",
-        *_counted(_PREDECESSORS[change.status]),
-        *_counted(_pairs(updates)),
-        *_counted(removals),
-        *_counted(_pairs(creates)),
-    ]
+        creates += ["customer_id", change.customer_id]
+    # The history entry's text, exactly as json.dumps writes {"status", "at", "reason"} (this
+    # runs for every event of a replay; status and time need no escaping).
+    entry = f'{{"status": "{status}", "at": "{at}", "reason": {json.dumps(change.reason)}}}'
+    return {
+        "order_id": change.order_id,
+        "status": status,
+        "version": str(change.version),
+        "at": repr(change.at.timestamp()),
+        "entry": entry,
+        "terminal": change.status.is_terminal,
+        "from": _PREDECESSORS[change.status],
+        "set": updates,
+        "unset": removals,
+        "create": creates,
+    }
+
+
+def apply_args(table: str, legacy: str, changes: Iterable[StatusChange]) -> list[str]:
+    """APPLY's ARGV for `changes`; `table` '' means the live table."""
+    batch = [change_object(change) for change in changes]
+    # Non-ASCII goes through as UTF-8 (not \u escapes), so Lua stores the very same bytes.
+    return [table, legacy, INITIAL.value, json.dumps(batch, ensure_ascii=False)]
 
 
 _PREDECESSORS = {status: sorted(s.value for s in predecessors(status)) for status in OrderStatus}
