@@ -104,17 +104,27 @@ def happy_path(oid: str, at: datetime) -> list[Event]:
         OrderValidated(occurred_at=at + timedelta(seconds=1), **terms),
         StockLineReserved(order_id=oid, sku="A", quantity=1, occurred_at=at),  # no status
         StockReserved(occurred_at=at + timedelta(seconds=2), **terms),
-        PaymentCaptured(order_id=oid, payment_id="p", amount=Decimal("2.50"), items=ITEMS,
-                        occurred_at=at + timedelta(seconds=3)),  # fmt: skip
+        PaymentCaptured(
+            order_id=oid,
+            payment_id="p",
+            amount=Decimal("2.50"),
+            items=ITEMS,
+            occurred_at=at + timedelta(seconds=3),
+        ),
         OrderCompleted(order_id=oid, occurred_at=at + timedelta(seconds=4)),
     ]
 
 
 def cancelled(oid: str, at: datetime) -> list[Event]:
-    return [*happy_path(oid, at)[:2], OrderCancelled(order_id=oid, reason="customer: é", occurred_at=at)]
+    return [
+        *happy_path(oid, at)[:2],
+        OrderCancelled(order_id=oid, reason="customer: é", occurred_at=at),
+    ]
 
 
-def filled_log(orders: int = 12, partitions: int = 3) -> tuple[FakeLog, list[tuple[int, int, Event]]]:
+def filled_log(
+    orders: int = 12, partitions: int = 3
+) -> tuple[FakeLog, list[tuple[int, int, Event]]]:
     """A log of `orders` orders (every third cancelled, one still open), events interleaved
     like a busy system makes them; also (partition, offset, event) of every record."""
     log = FakeLog()
@@ -139,7 +149,9 @@ def filled_log(orders: int = 12, partitions: int = 3) -> tuple[FakeLog, list[tup
     return log, written
 
 
-def replayer(log: FakeLog, client: FakeRedis, reporter: Reporter | None = None, **kw: object) -> Replayer:
+def replayer(
+    log: FakeLog, client: FakeRedis, reporter: Reporter | None = None, **kw: object
+) -> Replayer:
     return Replayer(
         log, StatusTables(client, NS), TableWriter(client, NS), batch=5, freeze_s=5,
         grace_s=0, reporter=reporter or Silent(), **kw,  # type: ignore[arg-type]

@@ -153,5 +153,10 @@ async def test_builds_are_listed_with_their_mode_and_state() -> None:
     await made.build_into("then", Until(offset=2))
 
     (build,) = await made.tables.builds()
-    assert (build.name, build.mode, build.state, build.until) == ("then", Mode.INTO, State.DONE, "2")
+    assert (build.name, build.mode, build.state, build.until) == (
+        "then",
+        Mode.INTO,
+        State.DONE,
+        "2",
+    )
     assert build.table == f"{NS}:t:then"

@@ -6,12 +6,13 @@ import pytest
 from fakeredis.aioredis import FakeRedis
 
 from orders.domain.status import OrderStatus
-from orders.errors import ReplayError
+from orders.errors import ReplayError, StatusTableFrozen
 from orders.replay.build import State
 from orders.replay.redis_tables import StatusTables
 from orders.replay.snapshot import snapshot
 from orders.replay.verify import verify
 from orders.status_store.redis import RedisStatusStore
+from stream_processors.streams import is_transient
 from tests.unit.replay_helpers import NS, T0, filled_log, order_id, replayer
 from tests.unit.test_replay_build import project, projected
 
@@ -166,5 +167,11 @@ async def test_verify_after_a_switch_compares_with_the_new_live_table() -> None:
     found = await verify(replayer(log, client), settle_s=0)
 
     assert [d.order_id for d in found] == [order_id(1)]
-    assert found[0].live is not None and found[0].rebuilt is not None
+    assert found[0].live is not None
+    assert found[0].rebuilt is not None
     assert found[0].live.differences(found[0].rebuilt) == ["reason"]
+
+
+def test_a_frozen_table_is_a_transient_failure_for_the_stages() -> None:
+    # The projection's write waits (retried with backoff, never dead-lettered) during a switch.
+    assert is_transient(StatusTableFrozen("switching"))
