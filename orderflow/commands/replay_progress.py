@@ -50,4 +50,4 @@ class RichReporter:
         self._progress = self._task = None
 
     def say(self, message: str) -> None:
-        self.console.print(message)
+        self.console.print(message, soft_wrap=True)

@@ -18,6 +18,7 @@ dropped.
 """
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 
 from orders.errors import ReplayError
@@ -37,6 +38,7 @@ class Switched:
     build: Build
     old_table: str
     dropped_keys: int
+    frozen_s: float  # how long live writes waited for the switch
 
 
 @dataclass
@@ -72,7 +74,8 @@ class Replayer:
             ends=ends,
             until="" if until is None else str(until),
         )
-        await self.tables.drop(build.table)  # leftovers of an earlier table of that name
+        if mode is Mode.INTO:  # a chosen name: an earlier table of that name may have left keys
+            await self.tables.drop(build.table)
         await self.tables.save(build)
         return build
 
@@ -96,22 +99,27 @@ class Replayer:
         small = 2 * self.batch  # what the freeze waits for: well under a second of reading
         await self.catch_up_live(builder, small)
         for _ in range(FREEZE_ATTEMPTS):
+            started = time.monotonic()
             old = await self._switch_frozen(builder)
             if old is not None:
+                frozen_s = time.monotonic() - started
                 break
             self.reporter.say("the freeze expired before the switch; catching up again")
             await self.catch_up_live(builder, small)
         else:
             raise ReplayError(f"could not switch within {FREEZE_ATTEMPTS} freezes")
         await self.tables.set_state(build.name, State.LIVE)
-        self.reporter.say(f"switched: the live table is now {build.table} (was {old})")
+        self.reporter.say(
+            f"switched: the live table is now {build.table} (was {old}); "
+            f"live writes waited {frozen_s:.2f}s"
+        )
         await asyncio.sleep(self.grace_s)  # nothing needs it (reads are atomic): a courtesy
         dropped = await self.tables.drop(old)
         old_name = self.tables.keys.name_of(old)
         if old_name is not None:
             await self.tables.forget(old_name)
         self.reporter.say(f"dropped the old table {old} ({dropped:,} keys)")
-        return Switched(build, old, dropped)
+        return Switched(build, old, dropped, frozen_s)
 
     async def _switch_frozen(self, builder: Builder) -> str | None:
         """Freeze live writes, catch up to the log's end, switch: the old table, or None when
