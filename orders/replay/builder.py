@@ -63,7 +63,9 @@ class Builder:
     async def catch_up(self, ends: Mapping[int, int], label: str) -> None:
         """Read every partition from the build's position up to (not including) its end."""
         positions = self.build.positions
-        due = {p: end for p, end in ends.items() if positions.get(p, 0) < end}
+        for partition in ends:
+            positions.setdefault(partition, 0)  # (the consumer starts at the first kept offset)
+        due = {p: end for p, end in ends.items() if positions[p] < end}
         self.reporter.start_pass(label, lag(positions, ends))
         try:
             if due:
