@@ -38,7 +38,10 @@ async def no_store(request: web.Request, handler: Handler) -> web.StreamResponse
 
 def _redis_store(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
     async def redis_store(app: web.Application) -> AsyncIterator[None]:
-        store = RedisStatusStore.from_url(settings.redis_url, settings.redis_namespace)
+        # STATUS_API_TABLE pins the API to a named table (to inspect a replay's); by default
+        # it follows the live-table pointer.
+        table = settings.status_api_table or None
+        store = RedisStatusStore.from_url(settings.redis_url, settings.redis_namespace, table=table)
         app[STORE] = store
         try:
             yield

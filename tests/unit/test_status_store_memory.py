@@ -10,6 +10,7 @@ from orders.status_store import StatusStore
 from orders.status_store.memory import InMemoryStatusStore
 from orders.status_store.redis import RedisStatusStore
 from tests.contract.status_store_contract import ORDER_ID, T0, StatusStoreContract, apply_path
+from tests.contract.status_table_contract import StatusTableContract
 
 S = OrderStatus
 
@@ -61,3 +62,13 @@ class TestRedisStatusStoreLayout:
         assert view is not None
         assert view.status is S.PENDING
         await store.close()
+
+
+class TestStatusTablesOnFakeRedis(StatusTableContract):
+    @pytest.fixture
+    def client(self) -> FakeRedis:
+        return FakeRedis(decode_responses=True)
+
+    @pytest.fixture
+    def namespace(self) -> str:
+        return "unit"
