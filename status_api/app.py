@@ -18,7 +18,7 @@ from orders.http import KnownError, json_errors
 from orders.settings import Settings
 from orders.status_store import StatusStore
 from orders.status_store.redis import RedisStatusStore
-from status_api import listing, live, streams
+from status_api import board, listing, live, streams
 from status_api.views import STORE, get_order, healthz, readyz
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,8 @@ def create_app(settings: Settings, store: StatusStore | None = None) -> web.Appl
     app.router.add_get("/stats", listing.stats)
     app.router.add_get("/orders/{order_id}/events", streams.order_events)
     app.router.add_get("/events", streams.all_events)
+    app.router.add_get("/board", board.board)
+    app.router.add_static("/board/static", board.BOARD_DIR)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app

@@ -157,3 +157,20 @@ async def test_stats() -> None:
             "placed_per_second",
             "change_feed",
         }
+
+
+async def test_board_page_and_its_files() -> None:
+    async with live_api() as live:
+        page = await live.client.get("/board")
+        script = await live.client.get("/board/static/board.js")
+        style = await live.client.get("/board/static/board.css")
+
+        assert page.status == 200
+        assert page.content_type == "text/html"
+        html = await page.text()
+        for needed in ('id="preparing"', 'id="ready"', 'id="failed"', "/board/static/board.js"):
+            assert needed in html
+        assert script.status == 200
+        assert 'new EventSource("/events")' in await script.text()
+        assert style.status == 200
+        assert "http" not in html + await style.text()  # nothing from another site (no CDN)
