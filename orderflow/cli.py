@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from orderflow.commands import schema as schema_commands
+from orderflow.commands import status as status_command
 from orderflow.commands.bench_replay import bench_replay
 from orderflow.commands.dlq import dlq
 from orderflow.commands.replay import replay
@@ -158,6 +159,7 @@ def bench(
 main.add_command(dlq)
 main.add_command(reprocess)
 main.add_command(replay)
+main.add_command(status_command.status)
 bench.add_command(bench_replay)
 
 

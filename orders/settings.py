@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     status_api_port: int = Field(8081, ge=0, le=65535)
     # A table name: serve that table (built by `replay --into NAME`) instead of the live one.
     status_api_table: str = Field("", pattern=r"^[A-Za-z0-9._-]*$")
+    # Event streams (GET /orders/{id}/events, /events) send a comment this often when idle.
+    status_api_heartbeat_s: float = Field(15.0, gt=0)
 
     # Stream processors (Faust workers)
     worker_group: str = "orderflow-workers"

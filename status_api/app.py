@@ -18,6 +18,7 @@ from orders.http import KnownError, json_errors
 from orders.settings import Settings
 from orders.status_store import StatusStore
 from orders.status_store.redis import RedisStatusStore
+from status_api import board, listing, live, streams
 from status_api.views import STORE, get_order, healthz, readyz
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,14 @@ def create_app(settings: Settings, store: StatusStore | None = None) -> web.Appl
         app.cleanup_ctx.append(_redis_store(settings))
     else:
         app[STORE] = store
+    live.install(app, settings, subscribe=store is None)
     app.router.add_get("/orders/{order_id}", get_order)
+    app.router.add_get("/orders", listing.list_orders)
+    app.router.add_get("/stats", listing.stats)
+    app.router.add_get("/orders/{order_id}/events", streams.order_events)
+    app.router.add_get("/events", streams.all_events)
+    app.router.add_get("/board", board.board)
+    app.router.add_static("/board/static", board.BOARD_DIR)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app

@@ -6,9 +6,13 @@ there is no pointer (the layout before tables existed):
 
 - ``{table}:order:{order_id}``: hash with status, reason, version, created_at, updated_at,
   total and customer_id (absent fields mean None);
-- ``{table}:order:{order_id}:history``: list of JSON entries ``{"status", "at", "reason"}``;
+- ``{table}:order:{order_id}:history``: list of JSON entries ``{"status", "at", "reason",
+  "version"}`` (entries written before versions were recorded have no "version");
 - ``{table}:active``: sorted set of the orders not in a terminal status, scored by the time
-  they entered their current status (epoch seconds): what the deadline job scans.
+  they entered their current status (epoch seconds): what the deadline job scans;
+- the list indexes and counters GET /orders and GET /stats read (redis_queries.py).
+
+Live writes also publish each change on the change feed ``{ns}:changes`` (change_feed.py).
 
 Datetimes are ISO-8601 strings, totals are Decimal strings. Every write goes through one Lua
 script (orders/status_store/redis_scripts.py) so the compare-and-set on (version, status) and
@@ -30,6 +34,8 @@ from orders.errors import StatusTableFrozen
 from orders.redis_support import redis_client, text, unavailable_on_redis_errors
 from orders.status_store import redis_scripts as lua
 from orders.status_store.model import HistoryEntry, OrderView, StalledOrder, StatusChange
+from orders.status_store.queries import ListQuery, OrderPage, Stats
+from orders.status_store.redis_queries import RedisOrderQueries
 from orders.status_store.tables import TableKeys
 
 
@@ -72,6 +78,9 @@ class RedisStatusStore:
         self._apply_script = client.register_script(lua.APPLY)
         self._get_script = client.register_script(lua.GET)
         self._stalled_script = client.register_script(lua.STALLED)
+        self._queries = RedisOrderQueries(client, self.keys, self._table)
+        # Only the live table announces its changes: a pinned store writes a replay's table.
+        self._channel = self.keys.changes if table is None else ""
 
     @classmethod
     def from_url(
@@ -91,7 +100,7 @@ class RedisStatusStore:
     async def apply(self, change: StatusChange) -> bool:
         """Raises StatusTableFrozen (a StoreUnavailable) while a replay switches tables."""
         keys = [self.keys.pointer, self.keys.freeze]
-        args = lua.apply_args(self._table, self.keys.legacy, [change])
+        args = lua.apply_args(self._table, self.keys.legacy, [change], self._channel)
         with unavailable_on_redis_errors("apply"):
             written = int(await self._apply_script(keys=keys, args=args))
         if written == lua.FROZEN:
@@ -122,6 +131,13 @@ class RedisStatusStore:
             for order_id, score, status in found
             if text(status)  # '': the order's hash is gone (deleted by hand)
         ]
+
+    async def list_orders(self, query: ListQuery) -> OrderPage:
+        rows, after = await self._queries.list_rows(query)
+        return OrderPage(tuple(_view(order_id, fields, []) for order_id, fields in rows), after)
+
+    async def stats(self) -> Stats:
+        return await self._queries.stats()
 
     async def ping(self) -> None:
         with unavailable_on_redis_errors("ping"):

@@ -9,6 +9,11 @@ a Redis written before tables existed, or one that lost its data, still has a li
     {ns}:t:{name}               prefix of a table built by `orderflow replay`
     {prefix}:order:{order_id}   one order (hash); `...:history` its history (list)
     {prefix}:active             the unfinished orders (sorted set) the deadline job scans
+    {prefix}:by-created         every order (sorted set by creation time, epoch seconds)
+    {prefix}:by-status:{S}      the orders now in status S (same scores)
+    {prefix}:by-customer:{C}    customer C's orders (same scores)
+    {prefix}:placed:{second}    orders placed in that epoch second (expires after 2 minutes)
+    {ns}:changes                pub/sub channel: every live status change (the change feed)
     {ns}:replay:{name}          how far the build of table `name` has read the event log
 
 Idempotency keys (`{ns}:idem:*`) are not part of any table and never move.
@@ -42,6 +47,15 @@ def active_key(table: str) -> str:
     return f"{table}:active"
 
 
+def index_key(table: str, index: str) -> str:
+    """A list index of `table`: 'by-created', 'by-status:{S}' or 'by-customer:{C}'."""
+    return f"{table}:{index}"
+
+
+def placed_key(table: str, second: int) -> str:
+    return f"{table}:placed:{second}"
+
+
 @dataclass(frozen=True)
 class TableKeys:
     """The table-level keys of one namespace."""
@@ -55,6 +69,11 @@ class TableKeys:
     @property
     def freeze(self) -> str:
         return f"{self.namespace}:status-freeze"
+
+    @property
+    def changes(self) -> str:
+        """The change feed's pub/sub channel (per namespace: it outlives table switches)."""
+        return f"{self.namespace}:changes"
 
     @property
     def legacy(self) -> str:
@@ -84,6 +103,11 @@ class TableKeys:
     def patterns(self, table: str) -> list[str]:
         """SCAN patterns that match every key of `table` and nothing else."""
         if table == self.legacy:  # {ns}:idem:*, {ns}:t:* and the pointer stay
-            return [f"{order_key(table, '*')}", active_key(table)]
+            return [
+                f"{order_key(table, '*')}",
+                active_key(table),
+                f"{table}:by-*",
+                f"{table}:placed:*",
+            ]
         self.name_of(table)  # a table prefix, never a namespace
         return [f"{table}:*"]

@@ -114,11 +114,14 @@ class StatusTableContract(ABC):  # noqa: B024 - abstract by its fixtures, not by
             await tables.drop(namespace)  # the live table
         await client.set(f"{namespace}:status-table", tables.keys.table("kept"))
 
-        assert await tables.drop(namespace) == 3  # hash, history, active index
+        # hash, history, active index, by-created and by-status:VALIDATED
+        assert await tables.drop(namespace) == 5
         assert sorted(await client.keys(f"{namespace}:*")) == sorted([
             f"{namespace}:idem:abc",
             f"{namespace}:status-table",
             f"{namespace}:t:kept:active",
+            f"{namespace}:t:kept:by-created",
+            f"{namespace}:t:kept:by-status:PENDING",
             f"{namespace}:t:kept:order:{ORDER_ID}",
             f"{namespace}:t:kept:order:{ORDER_ID}:history",
         ])  # fmt: skip

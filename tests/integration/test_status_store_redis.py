@@ -14,6 +14,7 @@ from orders.domain.status import OrderStatus
 from orders.errors import StoreUnavailable
 from orders.status_store import StatusChange, StatusStore
 from orders.status_store.redis import RedisStatusStore
+from tests.contract.order_queries_contract import OrderQueriesContract
 from tests.contract.status_store_contract import ORDER_ID, StatusStoreContract, apply_path
 from tests.contract.status_table_contract import StatusTableContract
 
@@ -33,6 +34,15 @@ async def _delete_namespace(redis_url: str, namespace: str) -> None:
 
 
 class TestRedisStatusStore(StatusStoreContract):
+    @pytest.fixture
+    async def store(self, redis_url: str, unique_prefix: str) -> AsyncIterator[StatusStore]:
+        store = RedisStatusStore.from_url(redis_url, namespace=unique_prefix)
+        yield store
+        await store.close()
+        await _delete_namespace(redis_url, unique_prefix)
+
+
+class TestRedisOrderQueries(OrderQueriesContract):
     @pytest.fixture
     async def store(self, redis_url: str, unique_prefix: str) -> AsyncIterator[StatusStore]:
         store = RedisStatusStore.from_url(redis_url, namespace=unique_prefix)
