@@ -3,9 +3,9 @@ SHELL := /bin/bash
 UV := uv
 PYTEST_ARGS ?=
 
-.PHONY: setup deps kafka-libs redis-server lint test unit integration e2e demo dev bench clean
+.PHONY: setup deps kafka-libs redis-server chromium lint test unit integration e2e demo dev bench clean
 
-setup: deps kafka-libs redis-server  ## everything a fresh machine needs
+setup: deps kafka-libs redis-server chromium  ## everything a fresh machine needs
 
 deps:
 	@scripts/setup-uv.sh
@@ -16,6 +16,9 @@ kafka-libs:
 
 redis-server:
 	@scripts/setup-redis.sh
+
+chromium:  ## headless browser for the board test (tests/e2e/test_board.py)
+	@scripts/setup-chromium.sh
 
 lint: deps
 	$(UV) run ruff check .
@@ -46,3 +49,8 @@ bench: setup
 
 clean:
 	rm -rf .cache .venv .mypy_cache .ruff_cache .pytest_cache
+
+.PHONY: schemas
+schemas: deps  ## write contracts/schemas from the event models, then check them (README: Schema evolution)
+	$(UV) run orderflow schema export
+	$(UV) run orderflow schema check

@@ -9,6 +9,12 @@ from pathlib import Path
 import click
 
 from orderflow.commands import asyncapi as asyncapi_commands
+from orderflow.commands import schema as schema_commands
+from orderflow.commands import status as status_command
+from orderflow.commands.bench_replay import bench_replay
+from orderflow.commands.dlq import dlq
+from orderflow.commands.replay import replay
+from orderflow.commands.reprocess import reprocess
 from orders.settings import Settings
 
 
@@ -113,13 +119,20 @@ def demo(workers: int, exit_after: bool) -> None:
     raise SystemExit(0 if ok else 1)
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("-n", "--orders", default=500, show_default=True, type=click.IntRange(1))
 @click.option("-c", "--concurrency", default=32, show_default=True, type=click.IntRange(1))
 @click.option("--local", is_flag=True, help="Start a local stack for the run.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write JSON here.")
-def bench(orders: int, concurrency: int, local: bool, json_path: Path | None) -> None:
-    """Post N orders over HTTP; report orders/s and POST-to-terminal latency."""
+@click.pass_context
+def bench(
+    ctx: click.Context, orders: int, concurrency: int, local: bool, json_path: Path | None
+) -> None:
+    """Post N orders over HTTP; report orders/s and POST-to-terminal latency.
+
+    `orderflow bench replay`: how fast the status table is rebuilt from the event log."""
+    if ctx.invoked_subcommand is not None:
+        return
     from orderflow.bench import as_dict, run_bench
     from orderflow.stack import LocalStack
     from orderflow.stock import set_stock
@@ -144,6 +157,13 @@ def bench(orders: int, concurrency: int, local: bool, json_path: Path | None) ->
         json_path.write_text(text + "\n")
 
 
+main.add_command(dlq)
+main.add_command(reprocess)
+main.add_command(replay)
+main.add_command(status_command.status)
+bench.add_command(bench_replay)
+
+
 def _wait_for_signal() -> None:
     """Block until SIGINT or SIGTERM; the caller's `with` block then stops the stack."""
     received: list[int] = []
@@ -154,6 +174,7 @@ def _wait_for_signal() -> None:
     click.echo("stopping...")
 
 
+main.add_command(schema_commands.schema)
 main.add_command(asyncapi_commands.asyncapi)
 
 if __name__ == "__main__":

@@ -43,6 +43,16 @@ def http_ok(url: str) -> bool:
         return False
 
 
+def _worker_ready(metrics_url: str) -> bool:
+    """True when the worker's metrics say it holds its partitions with its tables recovered."""
+    try:
+        with urllib.request.urlopen(metrics_url, timeout=1) as response:
+            text = response.read().decode()
+    except (URLError, OSError):
+        return False
+    return "\norderflow_worker_ready 1.0" in f"\n{text}"
+
+
 @dataclass
 class LocalStack:
     settings: Settings
@@ -54,7 +64,7 @@ class LocalStack:
     kafka: LocalKafka | None = None
     redis: LocalRedis | None = None
     processes: dict[str, ChildProcess] = field(default_factory=dict)
-    worker_metrics_ports: dict[str, int] = field(default_factory=dict)  # by worker name
+    worker_metrics_urls: dict[str, str] = field(default_factory=dict)  # by worker name
 
     @property
     def producer_url(self) -> str:
@@ -63,16 +73,6 @@ class LocalStack:
     @property
     def status_url(self) -> str:
         return f"http://{self.settings.status_api_host}:{self.settings.status_api_port}"
-
-    @property
-    def worker_metrics_urls(self) -> dict[str, str]:
-        """Each running worker's Prometheus endpoint, by worker name."""
-        host = self.settings.worker_web_host
-        return {
-            name: f"http://{host}:{port}/metrics"
-            for name, port in self.worker_metrics_ports.items()
-            if name in self.processes
-        }
 
     def start(self, timeout: float = 120) -> None:
         self.start_servers(timeout)
@@ -113,10 +113,11 @@ class LocalStack:
 
     def _command(self, name: str) -> tuple[list[str], dict[str, str]]:
         if name.startswith("worker-"):
-            self.worker_metrics_ports[name] = free_port()
+            port = free_port()
+            self.worker_metrics_urls[name] = f"http://127.0.0.1:{port}/metrics"
             env = {
                 "ORDERFLOW_WORKER_WEB_PORT": str(free_port()),
-                "ORDERFLOW_WORKER_METRICS_PORT": str(self.worker_metrics_ports[name]),
+                "ORDERFLOW_WORKER_METRICS_PORT": str(port),
             }
             return ["worker", "--name", name], env
         return [name], {}
@@ -140,6 +141,10 @@ class LocalStack:
             admin = AdminClient({"bootstrap.servers": self.settings.kafka_bootstrap_servers})
             probe = functools.partial(self._group_stable, admin)
             worker.wait_ready(probe, max(1.0, deadline - time.monotonic()))
+        for name, url in self.worker_metrics_urls.items():  # tables recovered, not rebalancing
+            if name in self.processes and self.processes[name].running:
+                ready = functools.partial(_worker_ready, url)
+                self.processes[name].wait_ready(ready, max(1.0, deadline - time.monotonic()))
 
     def _group_stable(self, admin: AdminClient) -> bool:
         """True when the workers' consumer group is Stable with every worker in it."""

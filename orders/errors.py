@@ -9,14 +9,20 @@ OrderflowError
 ├── TransientError         a dependency is down for now: a stage retries with capped backoff,
 │   │                      forever, and never dead-letters (stream_processors/streams.py)
 │   ├── StoreUnavailable   a Redis store (status table, idempotency keys) could not be reached
-│   │                      (the HTTP services answer 503)
+│   │   │                  (the HTTP services answer 503)
+│   │   └── StatusTableFrozen  a replay is switching the live status table: writes wait
 │   └── GatewayTimeout*    no answer from the gateway in time (the payment stage retries it
 │                          PAYMENT_ATTEMPTS times itself, then declines)
 ├── IdempotencyError       an Idempotency-Key cannot be honoured as asked
 │   ├── KeyReused          the key was used before with a different request body (422)
 │   └── KeyBusy            another request with the key is still being published (503; retry)
-└── PaymentError           the payment gateway failed
-    └── GatewayTimeout*    (* one class: both a PaymentError and a TransientError)
+├── PaymentError           the payment gateway failed
+│   ├── GatewayTimeout*    (* one class: both a PaymentError and a TransientError)
+│   └── GatewayMalfunction the gateway answered something that is neither a decision nor a
+│                          timeout (a 5xx, a malformed reply): handled like a bug, so the
+│                          record is dead-lettered after DLQ_MAX_ATTEMPTS tries
+└── ReplayError            `orderflow replay` cannot do what was asked (a bad table name, a
+                           switch already in progress, a log that cannot be read to its end)
 
 Any other exception a stage raises is a bug in its handling: retried a few times, then the
 record is dead-lettered so its partition keeps flowing.
@@ -61,12 +67,23 @@ class StoreUnavailable(TransientError):
     """A Redis-backed store (the status table, the idempotency keys) did not answer."""
 
 
+class StatusTableFrozen(StoreUnavailable):
+    """The live status table is frozen for a moment while a replay switches tables; the
+    projection retries the write, which then lands in the new table."""
+
+
 class PaymentError(OrderflowError):
     """The payment gateway failed."""
 
 
 class GatewayTimeout(PaymentError, TransientError):
     """The payment gateway did not answer in time."""
+
+
+class GatewayMalfunction(PaymentError):
+    """The payment gateway answered, but not with a decision: nothing was charged. Retrying at
+    once does not help, so the payment stage dead-letters the StockReserved; once the gateway
+    is fixed, `orderflow dlq redrive` puts it back."""
 
 
 class IdempotencyError(OrderflowError):
@@ -79,3 +96,7 @@ class KeyReused(IdempotencyError):
 
 class KeyBusy(IdempotencyError):
     """Another request with the same Idempotency-Key is still being published."""
+
+
+class ReplayError(OrderflowError):
+    """A status table rebuild cannot do what was asked; the message says why."""

@@ -4,7 +4,7 @@ a client that gives up quickly, and "Redis did not answer" as the domain's Store
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -13,18 +13,28 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from orders.errors import StoreUnavailable
 
 DEFAULT_TIMEOUT_S = 2.0
+MAX_CONNECTIONS = 100  # redis-py's own default, which fails commands beyond it at once
 
 
-def redis_client(url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> Redis:
+def redis_client(
+    url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S, max_connections: int = MAX_CONNECTIONS
+) -> Redis:
     """A client that connects lazily (on its first command) and gives up on a command after
-    about `timeout_s` plus one quick retry: callers answer 503 or retry later, never hang."""
-    return Redis.from_url(
+    about `timeout_s` plus one quick retry: callers answer 503 or retry later, never hang.
+
+    It opens at most `max_connections`; a command that finds them all busy waits for one (up
+    to `timeout_s`) instead of failing at once, so a burst of concurrent requests queues.
+    """
+    pool = BlockingConnectionPool.from_url(
         url,
         decode_responses=True,
         socket_connect_timeout=timeout_s,
         socket_timeout=timeout_s,
         retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), retries=1),
+        max_connections=max_connections,
+        timeout=timeout_s,
     )
+    return Redis.from_pool(pool)
 
 
 @contextmanager

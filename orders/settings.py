@@ -28,6 +28,10 @@ class Settings(BaseSettings):
 
     # Status table
     redis_namespace: str = Field("orderflow", pattern=r"^[A-Za-z0-9._-]+$")
+    # Rebuilds from the event log (orderflow replay)
+    replay_batch: int = Field(2000, ge=1, le=100_000)  # events per Kafka read and Redis pipeline
+    replay_freeze_s: float = Field(15.0, gt=0)  # longest pause of live writes during a switch
+    replay_grace_s: float = Field(1.0, ge=0)  # wait after a switch before dropping the old table
 
     # Front door
     producer_host: str = "127.0.0.1"
@@ -48,6 +52,10 @@ class Settings(BaseSettings):
     # Status API
     status_api_host: str = "127.0.0.1"
     status_api_port: int = Field(8081, ge=0, le=65535)
+    # A table name: serve that table (built by `replay --into NAME`) instead of the live one.
+    status_api_table: str = Field("", pattern=r"^[A-Za-z0-9._-]*$")
+    # Event streams (GET /orders/{id}/events, /events) send a comment this often when idle.
+    status_api_heartbeat_s: float = Field(15.0, gt=0)
 
     # Stream processors (Faust workers)
     worker_group: str = "orderflow-workers"
@@ -74,6 +82,10 @@ class Settings(BaseSettings):
     payment_latency_ms: int = Field(5, ge=0)
     payment_timeout_s: float = Field(0.5, gt=0)
     payment_attempts: int = Field(3, ge=1)
+    # Fault injection, off by default: the simulated gateway answers every charge with an
+    # unexpected error (GatewayMalfunction), so the payment stage dead-letters StockReserved.
+    # For trying dead-letter redrive (README, "Dead letters, redrive and reprocessing").
+    fault_injection_gateway_malfunction: bool = False
 
     @model_validator(mode="after")
     def _lease_outlasts_a_publish(self) -> Self:

@@ -12,6 +12,7 @@ from ulid import ULID
 from orders.contracts.topics import Topics
 from orders.domain.events import OrderEvent, OrderPlaced
 from orders.domain.lines import order_total
+from orders.domain.money import to_minor_units
 from orders.settings import Settings
 from producer.kafka_publisher import KafkaPublisher
 from producer.publisher import EventPublisher
@@ -26,13 +27,15 @@ def new_order_id() -> str:
 def new_order(request: PlaceOrder) -> OrderPlaced:
     """The event for a new order: a fresh order id and event id, nothing published yet."""
     items = request.lines()
+    total = order_total(items)
     return OrderPlaced(
         order_id=new_order_id(),
         customer_id=request.customer_id,
         items=items,
         currency=request.currency,
         payment_token=request.payment_token,
-        total=order_total(items),
+        total=total,
+        total_minor=to_minor_units(total, request.currency),
     )
 
 

@@ -18,6 +18,7 @@ from orders.http import KnownError, json_errors
 from orders.settings import Settings
 from orders.status_store import StatusStore
 from orders.status_store.redis import RedisStatusStore
+from status_api import board, listing, live, streams
 from status_api.openapi import openapi_spec
 from status_api.views import STORE, get_order, healthz, readyz
 
@@ -39,7 +40,10 @@ async def no_store(request: web.Request, handler: Handler) -> web.StreamResponse
 
 def _redis_store(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
     async def redis_store(app: web.Application) -> AsyncIterator[None]:
-        store = RedisStatusStore.from_url(settings.redis_url, settings.redis_namespace)
+        # STATUS_API_TABLE pins the API to a named table (to inspect a replay's); by default
+        # it follows the live-table pointer.
+        table = settings.status_api_table or None
+        store = RedisStatusStore.from_url(settings.redis_url, settings.redis_namespace, table=table)
         app[STORE] = store
         try:
             yield
@@ -57,7 +61,14 @@ def create_app(settings: Settings, store: StatusStore | None = None) -> web.Appl
         app.cleanup_ctx.append(_redis_store(settings))
     else:
         app[STORE] = store
+    live.install(app, settings, subscribe=store is None)
     app.router.add_get("/orders/{order_id}", get_order)
+    app.router.add_get("/orders", listing.list_orders)
+    app.router.add_get("/stats", listing.stats)
+    app.router.add_get("/orders/{order_id}/events", streams.order_events)
+    app.router.add_get("/events", streams.all_events)
+    app.router.add_get("/board", board.board)
+    app.router.add_get("/board/static/{filename}", board.asset)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     http_metrics.install(app)

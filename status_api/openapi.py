@@ -1,79 +1,130 @@
 """The status API's OpenAPI document."""
 
 from orders import openapi as oa
-from orders.domain.status import OrderStatus
 from orders.openapi import Schema, answer, error, ref
+from orders.status_store.queries import MAX_LIMIT
+from status_api import listing, watch
+from status_api.openapi_schemas import STATUS, schemas
 
 TAG = "orders"
+STREAMS = "live"
 
-_STATUS: Schema = {"enum": [s.value for s in OrderStatus]}
-_NULLABLE_TEXT: Schema = {"type": ["string", "null"]}
-_TIME: Schema = {"type": "string", "format": "date-time"}
-_ORDER_FIELDS = ("order_id", "status", "reason", "version", "created_at", "updated_at", "total")
-_ORDER_FIELDS = ("order_id", "status", "reason", "version", "created_at", "updated_at", "total")
+ETAG: Schema = {
+    "description": 'The order\'s version, quoted: `"57"`',
+    "required": True,
+    "schema": {"type": "string", "pattern": '^"[0-9]+"$'},
+}
+_VERSION: Schema = {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}
+_SSE = "text/event-stream"
 
 
-def _order_schemas() -> dict[str, Schema]:
-    return {
-        "Order": {
-            "type": "object",
-            "required": [*_ORDER_FIELDS, "history"],
-            "additionalProperties": False,
-            "properties": {
-                "order_id": {"type": "string"},
-                "status": _STATUS,
-                "reason": {**_NULLABLE_TEXT, "description": "why it ended so, when it failed"},
-                "version": {
-                    "type": "integer",
-                    "description": "offset of the last applied event in the order's partition",
-                },
-                "created_at": _TIME,
-                "updated_at": _TIME,
-                "total": {
-                    "type": ["string", "null"],
-                    "description": "the order total, a decimal string such as `11.00`",
-                },
-                "history": {"type": "array", "items": ref("StatusChange")},
-            },
+def _param(name: str, where: str, description: str, schema: Schema) -> Schema:
+    return {"name": name, "in": where, "required": where == "path", "description": description,
+            "schema": schema}  # fmt: skip
+
+
+ORDER_ID = _param(
+    "order_id", "path", "The order id from the front door's answer (case does not matter)",
+    {"type": "string"},
+)  # fmt: skip
+
+
+def _get_order() -> Schema:
+    wait = f"Wait up to this many seconds (0 to {watch.MAX_WAIT_S:g}) for a change"
+    parameters = [
+        ORDER_ID,
+        _param("wait", "query", wait, {"type": "number", "minimum": 0, "maximum": 60}),
+        _param("since_version", "query", "Answer only with a newer version (else 304)", _VERSION),
+        _param("If-None-Match", "header", "ETags the client holds (else 304)", {"type": "string"}),
+    ]
+    responses = {
+        "200": answer("The order and its status history", ref("Order"), {"ETag": ETAG}),
+        "304": {
+            "description": "Not newer than the version the client has",
+            "headers": {"ETag": ETAG},
         },
-        "StatusChange": {
-            "type": "object",
-            "required": ["status", "at", "reason"],
-            "additionalProperties": False,
-            "properties": {"status": _STATUS, "at": _TIME, "reason": _NULLABLE_TEXT},
-        },
+        "400": error("A malformed `wait` or `since_version`"),
+        "404": error("Unknown order, or not an order id (after `wait`, if given)"),
+        "503": error("The status store (Redis) is unreachable", retry_after=True),
     }
+    return oa.operation("An order's status and history; long-poll with `wait`", responses, TAG,
+                        operationId="getOrder", parameters=parameters)  # fmt: skip
+
+
+def _list_orders() -> Schema:
+    limit = {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": MAX_LIMIT,
+        "default": listing.DEFAULT_LIMIT,
+    }
+    parameters = [
+        _param("limit", "query", "Orders per page", limit),
+        _param("status", "query", "Only orders in this status", STATUS),
+        _param("customer_id", "query", "Only this customer's orders",
+               {"type": "string", "minLength": 1, "maxLength": 200}),
+        _param("cursor", "query", "`next_cursor` of the page before", {"type": "string"}),
+    ]  # fmt: skip
+    responses = {
+        "200": answer("A page of orders, newest first", ref("OrderPage")),
+        "400": error("A malformed parameter, or a cursor this API did not hand out"),
+        "503": error("The status store (Redis) is unreachable", retry_after=True),
+    }
+    return oa.operation("Orders, newest first, in pages", responses, TAG,
+                        operationId="listOrders", parameters=parameters)  # fmt: skip
+
+
+def _order_events() -> Schema:
+    last = "Resume after this version (EventSource sends it on reconnect)"
+    parameters = [
+        ORDER_ID,
+        _param("Last-Event-ID", "header", last, {"type": "string", "pattern": "^ *[0-9]{0,18} *$"}),
+        _param("last_event_id", "query", "The same, for clients that cannot set headers",
+               {"type": "string", "pattern": "^ *[0-9]{0,18} *$"}),
+    ]  # fmt: skip
+    responses = {
+        "200": oa.text("Server-Sent Events: one `status` event (data: StatusEvent) per change, "
+                       "until the order ends", _SSE),
+        "400": error("A malformed Last-Event-ID"),
+        "404": error("Unknown order (after waiting a while for it to appear)"),
+        "503": error("The status store (Redis) is unreachable", retry_after=True),
+    }  # fmt: skip
+    return oa.operation("An order's status changes as they happen (SSE)", responses, STREAMS,
+                        operationId="orderEvents", parameters=parameters)  # fmt: skip
+
+
+def _paths() -> dict[str, Schema]:
+    def get(summary: str, responses: Schema, tag: str, operation_id: str) -> Schema:
+        return {"get": oa.operation(summary, responses, tag, operationId=operation_id)}
+
+    static = _param("filename", "path", "board.css or board.js", {"type": "string"})
+    return {
+        "/orders/{order_id}": {"get": _get_order()},
+        "/orders": {"get": _list_orders()},
+        "/stats": get("Orders by status, placement rate, live connections",
+                      {"200": answer("Counts", ref("Stats")),
+                       "503": error("The status store (Redis) is unreachable", retry_after=True)},
+                      TAG, "stats"),
+        "/orders/{order_id}/events": {"get": _order_events()},
+        "/events": get("Every order's status changes (SSE; data: FeedEvent); never ends",
+                       {"200": oa.text("Server-Sent Events", _SSE)}, STREAMS, "allEvents"),
+        "/board": get("The pickup screen", {"200": oa.text("An HTML page", "text/html")},
+                      STREAMS, "board"),
+        "/board/static/{filename}": {"get": oa.operation(
+            "The screen's CSS and JavaScript",
+            {"200": {"description": "The file", "content": {
+                 "text/css": {"schema": {"type": "string"}},
+                 "text/javascript": {"schema": {"type": "string"}}}},
+             "404": error("No such file")},
+            STREAMS, operationId="boardStatic", parameters=[static])},
+    }  # fmt: skip
 
 
 def openapi_spec() -> Schema:
-    responses = {
-        "200": answer("The order and its status history", ref("Order")),
-        "404": error("Unknown order, or not an order id"),
-        "503": error("The status store (Redis) is unreachable", retry_after=True),
-    }
-    get_order = oa.operation(
-        "An order's status and history",
-        responses,
-        TAG,
-        operationId="getOrder",
-        parameters=[
-            {
-                "name": "order_id",
-                "in": "path",
-                "required": True,
-                "description": "The order id from the front door's answer (case does not matter)",
-                "schema": {"type": "string"},
-            }
-        ],
-    )
-    paths = {
-        "/orders/{order_id}": {"get": get_order},
-        **oa.common_paths("the status store (Redis) answers", "ok", "unavailable"),
-    }
     return oa.document(
         "orderflow status API",
-        "Reads order statuses from the status table. Answers are never cached "
-        "(`Cache-Control: no-store`).",
-        paths,
-        _order_schemas(),
+        "Reads order statuses from the status table, and follows them live (long-poll, "
+        "Server-Sent Events). Answers are never cached (`Cache-Control: no-store`).",
+        {**_paths(), **oa.common_paths("the status store (Redis) answers", "ok", "unavailable")},
+        schemas(),
     )

@@ -4,10 +4,9 @@ from typing import Any
 
 from aiohttp import web
 
-from orders.domain.ids import normalise_order_id
 from orders.errors import StoreUnavailable
-from orders.http import error_response
 from orders.status_store import OrderView, StatusStore
+from status_api import watch
 
 STORE: web.AppKey[StatusStore] = web.AppKey("store")
 
@@ -30,12 +29,9 @@ def order_json(view: OrderView) -> dict[str, Any]:
 
 
 async def get_order(request: web.Request) -> web.Response:
-    # A malformed id gets the same 404 as an unknown one: both name no order.
-    order_id = normalise_order_id(request.match_info["order_id"])
-    view = await request.app[STORE].get(order_id) if order_id else None
-    if view is None:
-        return error_response(404, "order not found")
-    return web.json_response(order_json(view))
+    """The order, with `ETag: "<version>"`; `?wait=`, `?since_version=` and If-None-Match
+    make it a conditional answer or a long-poll (status_api/watch.py)."""
+    return await watch.get_order(request, request.app[STORE], order_json)
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -17,11 +17,13 @@ from stream_processors import (
     deadlines,
     fulfilment,
     inventory,
+    metrics,
     payment,
     projection,
     reservation,
     validation,
 )
+from stream_processors.consumer import use_rewinding_consumer
 from stream_processors.dead_letters import DeadLetterSink, FaustDeadLetters
 from stream_processors.deps import FaustTopics, StageDeps
 from stream_processors.gateway import SimulatedGateway
@@ -57,7 +59,7 @@ class WorkerApp:
 
 def _faust_app(settings: Settings, worker_name: str) -> Any:
     brokers = [f"kafka://{host}" for host in settings.kafka_bootstrap_servers.split(",")]
-    return faust.App(
+    app = faust.App(
         settings.worker_group,
         broker=brokers,
         store="memory://",
@@ -77,6 +79,8 @@ def _faust_app(settings: Settings, worker_name: str) -> Any:
         key_serializer="raw",
         value_serializer="raw",
     )
+    use_rewinding_consumer(app)  # no event lost to a rebalance on a never-committed partition
+    return app
 
 
 def _faust_topics(app: Any, topics: Topics) -> FaustTopics:
@@ -109,8 +113,7 @@ def create_app(
     deps = StageDeps(
         outbox=outbox or FaustOutbox(topics.order_events, topics.stock),
         limits=settings.limits,
-        gateway=gateway
-        or SimulatedGateway(settings.payment_latency_ms / 1000, settings.payment_timeout_s),
+        gateway=gateway or _simulated_gateway(settings),
         payment_attempts=settings.payment_attempts,
         status_store=store,
         dead_letters=dead_letters or FaustDeadLetters(topics.dead_letters),
@@ -141,6 +144,7 @@ def create_app(
         timedelta(seconds=settings.order_deadline_s), settings.deadline_batch, store, deps.outbox
     )
     deadlines.register(app, job, settings.deadline_check_interval_s)
+    metrics.register_readiness(app)
     return WorkerApp(
         app,
         topics,
@@ -152,6 +156,14 @@ def create_app(
             "cancellation_requests": requests.table,
         },
         deps,
+    )
+
+
+def _simulated_gateway(settings: Settings) -> SimulatedGateway:
+    return SimulatedGateway(
+        settings.payment_latency_ms / 1000,
+        settings.payment_timeout_s,
+        malfunction=settings.fault_injection_gateway_malfunction,
     )
 
 

@@ -4,9 +4,10 @@ Exposed over HTTP only when `worker_metrics_port` is set (see `serve_metrics`).
 """
 
 import logging
+from typing import Any
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import REGISTRY, Counter, start_http_server
+from prometheus_client import REGISTRY, Counter, Gauge, start_http_server
 
 from stream_processors.lag import ConsumerLag
 
@@ -35,6 +36,26 @@ HANDLER_FAILURES = Counter(
 )
 CONSUMER_LAG = ConsumerLag()  # refreshed by a timer (stream_processors/lag.py) when served
 REGISTRY.register(CONSUMER_LAG)
+
+WORKER_READY = Gauge(
+    "orderflow_worker_ready",
+    "1 when the worker holds its partitions with its tables recovered; 0 while it joins the "
+    "group, rebalances or restores tables",
+)
+
+
+def worker_is_ready(app: Any) -> bool:
+    """Whether the Faust `app` is past joining, rebalancing and table recovery."""
+    return not (app.rebalancing or app.in_recovery) and bool(app.consumer.flow_active)
+
+
+def register_readiness(app: Any, interval_s: float = 0.5) -> Any:
+    """Keep WORKER_READY current with a Faust timer on every worker."""
+
+    async def readiness() -> None:
+        WORKER_READY.set(1 if worker_is_ready(app) else 0)
+
+    return app.timer(interval=interval_s, name="orderflow.readiness")(readiness)
 
 
 def serve_metrics(host: str, port: int) -> WSGIServer | None:

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from orders.contracts.codec import decode_order_event
+from orders.contracts.upcasters import upcast_embedded
 from orders.domain import payment as rules
 from orders.domain.cancellation import (
     ENDED,
@@ -39,7 +40,7 @@ async def settle(reserved: StockReserved, deps: StageDeps) -> PaymentCaptured | 
         try:
             payment_id = await deps.gateway.charge(
                 idempotency_key=reserved.order_id,
-                amount=reserved.total,
+                amount_minor=reserved.total_minor,
                 currency=reserved.currency,
                 token=reserved.payment_token,
             )
@@ -66,7 +67,8 @@ class PaymentStage:
 
     def _get(self, order_id: str) -> PaymentRecord | None:
         raw = self.records.get(order_id.encode())
-        return PaymentRecord.model_validate_json(raw) if raw else None
+        # Upcast the outcome event it holds, should its type get a new version.
+        return PaymentRecord.model_validate_json(upcast_embedded(raw)) if raw else None
 
     def _put(self, order_id: str, record: PaymentRecord) -> None:
         self.records[order_id.encode()] = record.model_dump_json().encode()

@@ -2,6 +2,8 @@
 
 A store outage (StoreUnavailable, a TransientError) propagates to the stage loop, which retries
 the change with capped backoff and does not commit past it meanwhile (stream_processors/streams.py).
+So does StatusTableFrozen while `orderflow replay` switches tables: the retried write then lands
+in the new table.
 """
 
 from typing import Any

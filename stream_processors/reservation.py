@@ -3,6 +3,7 @@
 from typing import Any
 
 from orders.contracts.codec import decode_order_event
+from orders.contracts.upcasters import upcast_embedded
 from orders.domain import reservation as rules
 from orders.domain.events import (
     AnyOrderEvent,
@@ -43,7 +44,7 @@ class ReservationStage:
     async def cancel(self, event: OrderCancelled) -> None:
         key = event.order_id.encode()
         raw = self.sagas.get(key)
-        saga = rules.Reservation.model_validate_json(raw) if raw else None
+        saga = _saga(raw) if raw else None
         updated, releases = rules.cancel(saga, event)
         for release in releases:
             await self.deps.outbox.stock_event(release)
@@ -55,14 +56,17 @@ class ReservationStage:
         raw = self.sagas.get(key)
         if raw is None:  # an answer for an order this stage never asked about
             return
-        saga, (order_events, stock_events) = rules.record(
-            rules.Reservation.model_validate_json(raw), event
-        )
+        saga, (order_events, stock_events) = rules.record(_saga(raw), event)
         for stock_event in stock_events:
             await self.deps.outbox.stock_event(stock_event)
         for order_event in order_events:
             await self.deps.outbox.order_event(order_event)
         self.sagas[key] = saga.model_dump_json().encode()
+
+
+def _saga(raw: bytes) -> rules.Reservation:
+    # A saga stored before an upgrade holds its OrderValidated at the version of that time.
+    return rules.Reservation.model_validate_json(upcast_embedded(raw))
 
 
 def register(app: Any, topics: FaustTopics, deps: StageDeps, partitions: int) -> Any:

@@ -1,0 +1,1 @@
+"""Command groups of the `orderflow` CLI, one module each (registered in orderflow/cli.py)."""

@@ -1,13 +1,16 @@
 """The one codec: events are UTF-8 JSON objects with a `type` field, keys are UTF-8 strings.
 
 The front door, the Faust agents (whose topics carry raw bytes), the tools and the tests all
-encode and decode through here, so no framework adds its own envelope.
+encode and decode through here, so no framework adds its own envelope. Writers emit each event
+type's newest schema version; decoding upcasts older versions first (orders/contracts/
+upcasters.py), so every reader gets the newest model, and refuses versions it does not know.
 """
 
 from typing import TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
+from orders.contracts.upcasters import upcast_json
 from orders.domain.events import AnyOrderEvent, AnyStockEvent, Event
 from orders.errors import DecodeError
 
@@ -41,7 +44,7 @@ def _decode(adapter: TypeAdapter[T], raw: bytes | None) -> T:
     if raw is None:
         raise DecodeError("empty message (no value)")
     try:
-        return adapter.validate_json(raw)
+        return adapter.validate_json(upcast_json(raw))
     except ValidationError as e:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'payload'}: {err['msg']}"

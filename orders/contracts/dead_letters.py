@@ -19,6 +19,13 @@ PARTITION = "orderflow.original.partition"  # decimal
 OFFSET = "orderflow.original.offset"  # decimal
 ATTEMPTS = "orderflow.attempts"  # how many times the stage tried (1 for an undecodable record)
 FIRST_FAILED_AT = "orderflow.first-failed-at"  # ISO 8601 UTC, e.g. 2026-11-21T02:45:08.867428Z
+FAILURE_HEADERS = frozenset(
+    {STAGE, ERROR_CLASS, ERROR_MESSAGE, TOPIC, PARTITION, OFFSET, ATTEMPTS, FIRST_FAILED_AT}
+)
+
+# On a record that `orderflow dlq redrive` put back on its topic: "topic:partition:offset" of
+# the record it is a copy of. Kept when that copy is dead-lettered again, so the trail shows.
+REDRIVEN_FROM = "orderflow.redriven-from"
 
 MAX_MESSAGE_CHARS = 500
 
@@ -76,6 +83,7 @@ def _text(value: str | bytes | None) -> str:
 
 
 def dead_letter_headers(failure: Failure, original: Sequence[tuple[str, bytes]] = ()) -> Headers:
-    """The original record's own headers (minus any earlier `orderflow.` ones), then ours."""
-    kept = [(name, value) for name, value in original if not name.startswith(PREFIX)]
+    """The original record's own headers (minus an earlier failure's), then ours. Other
+    headers, `orderflow.redriven-from` among them, are kept."""
+    kept = [(name, value) for name, value in original if name not in FAILURE_HEADERS]
     return kept + failure.headers()

@@ -4,7 +4,6 @@ The gateway is told the order id as its idempotency key, so a redelivered StockR
 charges nobody twice: the gateway answers the first charge's result again.
 """
 
-from decimal import Decimal
 from typing import Protocol
 
 from orders.domain.events import PaymentCaptured, PaymentDeclined, StockReserved, derived_event_id
@@ -26,9 +25,10 @@ class PaymentRefused(PaymentError):
 
 class PaymentGateway(Protocol):
     async def charge(
-        self, *, idempotency_key: str, amount: Decimal, currency: str, token: str
+        self, *, idempotency_key: str, amount_minor: int, currency: str, token: str
     ) -> str:
-        """Capture `amount`; return the payment id. Raises PaymentRefused or GatewayTimeout."""
+        """Capture `amount_minor` (in the currency's minor units, as payment gateways take
+        amounts); return the payment id. Raises PaymentRefused or GatewayTimeout."""
         ...
 
 

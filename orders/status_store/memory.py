@@ -1,9 +1,11 @@
 """In-memory status store: the fake for unit tests, held to the same contract as Redis."""
 
+import time
 from datetime import datetime
 
-from orders.domain.status import can_transition
+from orders.domain.status import OrderStatus, can_transition
 from orders.status_store.model import HistoryEntry, OrderView, StalledOrder, StatusChange
+from orders.status_store.queries import Cursor, ListQuery, OrderPage, Stats
 
 
 class InMemoryStatusStore:
@@ -16,7 +18,9 @@ class InMemoryStatusStore:
             return False
         if not can_transition(current.status if current else None, change.status):
             return False
-        entry = HistoryEntry(status=change.status, at=change.at, reason=change.reason)
+        entry = HistoryEntry(
+            status=change.status, at=change.at, reason=change.reason, version=change.version
+        )
         self.orders[change.order_id] = OrderView(
             order_id=change.order_id,
             status=change.status,
@@ -40,6 +44,37 @@ class InMemoryStatusStore:
             if not view.status.is_terminal and view.updated_at < older_than
         )
         return [StalledOrder(order_id=o, status=s, since=at) for at, o, s in waiting[:limit]]
+
+    async def list_orders(self, query: ListQuery) -> OrderPage:
+        def key(view: OrderView) -> tuple[float, str]:
+            return (view.created_at.timestamp(), view.order_id)
+
+        after = query.after
+        newest_first = sorted(self.orders.values(), key=key, reverse=True)
+        older = [
+            v
+            for v in newest_first
+            if after is None or key(v) < (float(after.score), after.order_id)
+        ]
+        matching = [
+            v
+            for v in older
+            if (query.status is None or v.status is query.status)
+            and (query.customer_id is None or v.customer_id == query.customer_id)
+        ]
+        page = matching[: query.limit]
+        more = len(matching) > query.limit
+        last = page[-1] if page else None
+        cursor = Cursor(repr(last.created_at.timestamp()), last.order_id) if last and more else None
+        return OrderPage(tuple(v.model_copy(update={"history": ()}) for v in page), cursor)
+
+    async def stats(self) -> Stats:
+        since = int(time.time()) - 59
+        counts = {s: 0 for s in OrderStatus}
+        for view in self.orders.values():
+            counts[view.status] += 1
+        placed = sum(1 for v in self.orders.values() if v.created_at.timestamp() >= since)
+        return Stats(counts=counts, placed_last_minute=placed)
 
     async def ping(self) -> None:
         return None

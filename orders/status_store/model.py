@@ -29,6 +29,8 @@ class HistoryEntry(BaseModel):
     status: OrderStatus
     at: datetime
     reason: str | None = None
+    # The change's version; None in entries written before entries carried it.
+    version: int | None = None
 
 
 class OrderView(BaseModel):

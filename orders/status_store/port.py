@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Protocol
 
 from orders.status_store.model import OrderView, StalledOrder, StatusChange
+from orders.status_store.queries import ListQuery, OrderPage, Stats
 
 
 class StatusStore(Protocol):
@@ -19,6 +20,15 @@ class StatusStore(Protocol):
     async def stalled(self, older_than: datetime, limit: int = 100) -> list[StalledOrder]:
         """Orders in a non-terminal status they entered before `older_than`, oldest first.
         Raises StoreUnavailable."""
+        ...
+
+    async def list_orders(self, query: ListQuery) -> OrderPage:
+        """A page of orders, newest first (orders/status_store/queries.py), without their
+        history. Raises StoreUnavailable."""
+        ...
+
+    async def stats(self) -> Stats:
+        """Orders per status and orders placed in the last minute. Raises StoreUnavailable."""
         ...
 
     async def ping(self) -> None:

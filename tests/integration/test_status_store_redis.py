@@ -14,7 +14,9 @@ from orders.domain.status import OrderStatus
 from orders.errors import StoreUnavailable
 from orders.status_store import StatusChange, StatusStore
 from orders.status_store.redis import RedisStatusStore
+from tests.contract.order_queries_contract import OrderQueriesContract
 from tests.contract.status_store_contract import ORDER_ID, StatusStoreContract, apply_path
+from tests.contract.status_table_contract import StatusTableContract
 
 PLACED = StatusChange(
     order_id=ORDER_ID, status=OrderStatus.PENDING, version=0, at=datetime(2025, 1, 1, tzinfo=UTC)
@@ -32,6 +34,15 @@ async def _delete_namespace(redis_url: str, namespace: str) -> None:
 
 
 class TestRedisStatusStore(StatusStoreContract):
+    @pytest.fixture
+    async def store(self, redis_url: str, unique_prefix: str) -> AsyncIterator[StatusStore]:
+        store = RedisStatusStore.from_url(redis_url, namespace=unique_prefix)
+        yield store
+        await store.close()
+        await _delete_namespace(redis_url, unique_prefix)
+
+
+class TestRedisOrderQueries(OrderQueriesContract):
     @pytest.fixture
     async def store(self, redis_url: str, unique_prefix: str) -> AsyncIterator[StatusStore]:
         store = RedisStatusStore.from_url(redis_url, namespace=unique_prefix)
@@ -100,3 +111,16 @@ async def test_silent_server_is_store_unavailable(call: Call) -> None:
         await server.wait_closed()
 
     assert isinstance(caught.value.__cause__, RedisTimeoutError | RedisConnectionError)
+
+
+class TestStatusTablesOnRedis(StatusTableContract):
+    @pytest.fixture
+    async def client(self, redis_url: str, unique_prefix: str) -> AsyncIterator[Redis]:
+        client: Redis = Redis.from_url(redis_url, decode_responses=True)
+        yield client
+        await client.aclose()
+        await _delete_namespace(redis_url, unique_prefix)
+
+    @pytest.fixture
+    def namespace(self, unique_prefix: str) -> str:
+        return unique_prefix

@@ -8,6 +8,7 @@ from typing import Any
 from orders.contracts import codec
 from orders.domain.events import Event, OrderPlaced
 from orders.domain.lines import OrderLine, order_total
+from orders.domain.money import to_minor_units
 from orders.settings import Settings
 from orders.status_store.memory import InMemoryStatusStore
 from stream_processors.app import WorkerApp, create_app
@@ -38,13 +39,15 @@ class Wired:
 def placed(order_id: str = "01JTESTORDER0000000000000A", *lines: OrderLine, token: str = "tok_ok",
            total: Decimal | None = None) -> OrderPlaced:  # fmt: skip
     items = lines or (OrderLine(sku="BURGER", quantity=2, unit_price=Decimal("5.50")),)
+    amount = order_total(items) if total is None else total
     return OrderPlaced(
         order_id=order_id,
         customer_id="c-1",
         items=items,
         currency="USD",
         payment_token=token,
-        total=order_total(items) if total is None else total,
+        total=amount,
+        total_minor=to_minor_units(amount, "USD"),
     )
 
 

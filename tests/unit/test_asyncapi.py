@@ -10,15 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from orderflow.cli import main
-from orders.contracts.asyncapi import (
-    DEFAULT_PATH,
-    ORDER_EVENTS,
-    STOCK_EVENTS,
-    contract_defaults,
-    document,
-    render,
-)
+from orders.contracts.asyncapi import DEFAULT_PATH, contract_defaults, document, render
 from orders.contracts.codec import encode
+from orders.contracts.schemas import published
+from orders.contracts.versions import LATEST
 from orders.domain.events import (
     CancellationRequested,
     Event,
@@ -35,7 +30,8 @@ LINE = OrderLine(sku="BURGER", quantity=2, unit_price=Decimal("5.50"))
 
 def test_committed_document_is_current() -> None:
     committed = (ROOT / DEFAULT_PATH).read_text()
-    assert committed == render(document(contract_defaults())), (
+    generated = document(contract_defaults(), ROOT / "contracts" / "schemas")
+    assert committed == render(generated), (
         "contracts/asyncapi.json is out of date: run `uv run orderflow asyncapi export`"
     )
 
@@ -47,12 +43,28 @@ def test_document_is_valid_asyncapi_3() -> None:
     assert not errors
 
 
-def test_every_event_type_has_a_message_on_its_channel() -> None:
+def test_every_published_schema_version_is_a_message_on_its_channel() -> None:
     channels = _doc()["channels"]
-    assert set(channels["orderEvents"]["messages"]) == {m.__name__ for m in ORDER_EVENTS}
-    assert set(channels["stock"]["messages"]) == {m.__name__ for m in STOCK_EVENTS}
+    on_channel = {
+        "order-events": set(channels["orderEvents"]["messages"]),
+        "stock": set(channels["stock"]["messages"]),
+    }
+    versions = published(ROOT / "contracts" / "schemas")
+    assert {k.family: set() for k in versions}.keys() == on_channel.keys()
+    for family, names in on_channel.items():
+        assert names == {f"{k.type}.v{k.version}" for k in versions if k.family == family}
     assert channels["orderEvents"]["address"] == "{prefix}.order-events"
     assert channels["orderEvents"]["bindings"]["kafka"]["partitions"] == 6
+
+
+def test_writers_send_the_newest_version_only() -> None:
+    sent = {
+        ref["$ref"].rsplit("/", 1)[1]
+        for op in _doc()["operations"].values()
+        if op["action"] == "send"
+        for ref in op["messages"]
+    }
+    assert sent == {f"{name}.v{version}" for name, version in LATEST.items()}
 
 
 @pytest.mark.parametrize(
@@ -60,7 +72,7 @@ def test_every_event_type_has_a_message_on_its_channel() -> None:
     [
         OrderPlaced(
             order_id="o-1", customer_id="c", items=(LINE,), currency="USD",
-            payment_token="tok", total=LINE.subtotal,
+            payment_token="tok", total=LINE.subtotal, total_minor=1100,
         ),
         CancellationRequested(order_id="o-1", reason="changed my mind"),
         PaymentCaptured(order_id="o-1", payment_id="p", amount=LINE.subtotal, items=(LINE,)),
@@ -69,20 +81,22 @@ def test_every_event_type_has_a_message_on_its_channel() -> None:
     ids=lambda e: type(e).__name__,
 )  # fmt: skip
 def test_encoded_events_match_their_payload_schema(event: Event) -> None:
-    doc = _doc()
-    payload = doc["components"]["messages"][type(event).__name__]["payload"]
-    # Refs point into the document, so validate with the document as the root.
-    schema = {**payload, "components": doc["components"]}
-    jsonschema.Draft202012Validator(schema).validate(json.loads(encode(event)))
+    name = f"{type(event).__name__}.v{event.schema_version}"
+    payload = _doc()["components"]["messages"][name]["payload"]
+    jsonschema.Draft202012Validator(_schema_file(payload)).validate(json.loads(encode(event)))
 
 
 def test_payload_schemas_refuse_what_the_codec_refuses() -> None:
-    doc = _doc()
-    schema = {"$ref": "#/components/schemas/StockSet", "components": doc["components"]}
+    payload = _doc()["components"]["messages"]["StockSet.v1"]["payload"]
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.Draft202012Validator(schema).validate(
+        jsonschema.Draft202012Validator(_schema_file(payload)).validate(
             {"type": "StockSet", "sku": "A", "quantity": -1}
         )
+
+
+def _schema_file(payload: dict[str, str]) -> Any:
+    # Payload refs are relative to the document's folder (contracts/).
+    return json.loads((ROOT / DEFAULT_PATH).parent.joinpath(payload["$ref"]).read_text())
 
 
 def test_cli_exports_the_committed_document(tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ from orders.domain.events import (
     StockSet,
 )
 from orders.domain.lines import OrderLine
+from orders.domain.money import to_minor_units
 from orders.errors import DecodeError
 
 LINES = (
@@ -54,15 +55,28 @@ ORDER_EVENTS: list[Any] = [
         currency="EUR",
         payment_token="tok_ok",
         total=TOTAL,
+        total_minor=40,
     ),
     OrderValidated(
-        order_id=ORDER, items=LINES, currency="EUR", payment_token="tok_ok", total=TOTAL
+        order_id=ORDER,
+        items=LINES,
+        currency="EUR",
+        payment_token="tok_ok",
+        total=TOTAL,
+        total_minor=40,
     ),
     OrderRejected(order_id=ORDER, reason="too many lines: 51 > 50"),
     StockLineReserved(order_id=ORDER, sku="SKU-1", quantity=2),
     StockLineRefused(order_id=ORDER, sku="SKU-1", quantity=2, available=1),
     StockLineRefused(order_id=ORDER, sku="SKU-9", quantity=2, available=0, unknown_sku=True),
-    StockReserved(order_id=ORDER, items=LINES, currency="EUR", payment_token="tok_ok", total=TOTAL),
+    StockReserved(
+        order_id=ORDER,
+        items=LINES,
+        currency="EUR",
+        payment_token="tok_ok",
+        total=TOTAL,
+        total_minor=40,
+    ),
     OutOfStock(order_id=ORDER, reason="not enough stock: SKU-1 (wanted 2, available 1)"),
     PaymentCaptured(order_id=ORDER, payment_id="pay_1", amount=TOTAL, items=LINES),
     PaymentDeclined(order_id=ORDER, reason="card declined", items=LINES),
@@ -124,7 +138,8 @@ def test_stock_events_round_trip(event: Event) -> None:
 def test_encoding_is_plain_json_with_a_type_field() -> None:
     data = json.loads(encode(ORDER_EVENTS[0]).decode("utf-8"))
     assert data["type"] == "OrderPlaced"
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
+    assert data["total_minor"] == 40
     assert data["order_id"] == ORDER
 
 
@@ -148,6 +163,7 @@ def test_decimal_totals_survive_exactly(prices: tuple[str, ...], total: str) -> 
         currency="EUR",
         payment_token="t",
         total=Decimal(total),
+        total_minor=to_minor_units(Decimal(total), "EUR"),
     )
     decoded = decode_order_event(encode(placed))
     assert isinstance(decoded, OrderPlaced)
@@ -231,7 +247,7 @@ def test_rejects_extra_field_inside_a_line() -> None:
     assert "colour" in _decode_error(_raw(data))
 
 
-@pytest.mark.parametrize("version", [0, 2, "1", None])
+@pytest.mark.parametrize("version", [0, 3, "2", None, True, 2.0])
 def test_rejects_wrong_schema_version(version: Any) -> None:
     assert "schema_version" in _decode_error(_raw(_placed_json(schema_version=version)))
 

@@ -56,3 +56,10 @@ def test_original_headers_are_kept_but_earlier_failures_replaced() -> None:
     assert headers[0] == ("traceparent", b"00-abc")
     assert Failure.from_headers(headers) == FAILURE
     assert len(headers) == 1 + len(FAILURE.headers())
+
+
+def test_a_redriven_records_trail_survives_its_next_dead_letter() -> None:
+    original = [(dead_letters.REDRIVEN_FROM, b"p.order-events:4:17")]
+    headers = dead_letter_headers(FAILURE, original)
+    assert headers[0] == (dead_letters.REDRIVEN_FROM, b"p.order-events:4:17")
+    assert Failure.from_headers(headers) == FAILURE

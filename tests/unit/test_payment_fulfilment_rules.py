@@ -32,6 +32,7 @@ def _reserved(event_id: str = "reserved-1") -> StockReserved:
         currency="EUR",
         payment_token="tok_ok",
         total=TOTAL,
+        total_minor=385,
     )
 
 

@@ -32,6 +32,7 @@ AT = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
 LINES = (OrderLine(sku="A", quantity=2, unit_price=Decimal("0.10")),)
 TOTAL = Decimal("0.20")
 COMMON: dict[str, Any] = {"order_id": ORDER, "occurred_at": AT}
+MONEY: dict[str, Any] = {"total": TOTAL, "total_minor": 20}
 
 # (event, status it sets, reason it carries)
 CHANGES: list[tuple[Any, OrderStatus, str | None]] = [
@@ -43,18 +44,19 @@ CHANGES: list[tuple[Any, OrderStatus, str | None]] = [
             currency="EUR",
             payment_token="tok",
             total=TOTAL,
+            total_minor=20,
         ),
         OrderStatus.PENDING,
         None,
     ),
     (
-        OrderValidated(**COMMON, items=LINES, currency="EUR", payment_token="tok", total=TOTAL),
+        OrderValidated(**COMMON, items=LINES, currency="EUR", payment_token="tok", **MONEY),
         OrderStatus.VALIDATED,
         None,
     ),
     (OrderRejected(**COMMON, reason="too many lines"), OrderStatus.REJECTED, "too many lines"),
     (
-        StockReserved(**COMMON, items=LINES, currency="EUR", payment_token="tok", total=TOTAL),
+        StockReserved(**COMMON, items=LINES, currency="EUR", payment_token="tok", **MONEY),
         OrderStatus.RESERVED,
         None,
     ),

@@ -31,6 +31,7 @@ def _validated(event_id: str = "validated-1") -> OrderValidated:
         currency="EUR",
         payment_token="tok_ok",
         total=Decimal("17.50"),
+        total_minor=1750,
     )
 
 

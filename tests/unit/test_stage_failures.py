@@ -1,7 +1,5 @@
 """The failure policy through the real agents (agent.test_context()), with a recording sink."""
 
-from decimal import Decimal
-
 from orders.contracts import codec
 from orders.domain.events import OrderValidated, ReserveStock, StockLineRefused, StockReserved
 from orders.errors import StoreUnavailable
@@ -56,20 +54,22 @@ class BuggyGateway(SimulatedGateway):
         self.bug_calls = 0
 
     async def charge(
-        self, *, idempotency_key: str, amount: Decimal, currency: str, token: str
+        self, *, idempotency_key: str, amount_minor: int, currency: str, token: str
     ) -> str:
         if token == "tok_bug":
             self.bug_calls += 1
             raise AttributeError("'NoneType' object has no attribute 'id'")
         return await super().charge(
-            idempotency_key=idempotency_key, amount=amount, currency=currency, token=token
+            idempotency_key=idempotency_key,
+            amount_minor=amount_minor,
+            currency=currency,
+            token=token,
         )
 
 
 def reserved(order_id: str, token: str) -> StockReserved:
     p = placed(order_id, token=token)
-    return StockReserved(order_id=order_id, items=p.items, currency="USD",
-                         payment_token=token, total=p.total)  # fmt: skip
+    return StockReserved(**p.terms())
 
 
 async def test_payment_bug_is_retried_then_dead_lettered_and_the_next_order_paid() -> None:

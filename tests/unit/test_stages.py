@@ -35,14 +35,12 @@ def wired() -> Wired:
 
 def validated(order_id: str = "o1", token: str = "tok_ok") -> OrderValidated:
     p = placed(order_id, LINE_A, LINE_B, token=token)
-    return OrderValidated(order_id=order_id, items=p.items, currency="USD",
-                          payment_token=token, total=p.total)  # fmt: skip
+    return OrderValidated(**p.terms())
 
 
 def reserved(order_id: str = "o1", token: str = "tok_ok") -> StockReserved:
     v = validated(order_id, token)
-    return StockReserved(order_id=order_id, items=v.items, currency="USD",
-                         payment_token=token, total=v.total)  # fmt: skip
+    return StockReserved(**v.terms())
 
 
 async def test_validation_accepts_and_rejects(wired: Wired) -> None:

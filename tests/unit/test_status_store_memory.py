@@ -9,7 +9,9 @@ from orders.domain.status import OrderStatus
 from orders.status_store import StatusStore
 from orders.status_store.memory import InMemoryStatusStore
 from orders.status_store.redis import RedisStatusStore
+from tests.contract.order_queries_contract import OrderQueriesContract
 from tests.contract.status_store_contract import ORDER_ID, T0, StatusStoreContract, apply_path
+from tests.contract.status_table_contract import StatusTableContract
 
 S = OrderStatus
 
@@ -40,9 +42,11 @@ class TestRedisStatusStoreLayout:
 
         assert sorted(await client.keys("*")) == [
             "ns:active",
+            "ns:by-created",
+            "ns:by-status:VALIDATED",
             f"ns:order:{ORDER_ID}",
             f"ns:order:{ORDER_ID}:history",
-        ]
+        ]  # (the placed-per-second counter of 2025 has expired)
         fields = await client.hgetall(f"ns:order:{ORDER_ID}")
         assert set(fields) == {"status", "version", "created_at", "updated_at"}
         assert fields["status"] == "VALIDATED"
@@ -60,4 +64,28 @@ class TestRedisStatusStoreLayout:
         view = await store.get(ORDER_ID)
         assert view is not None
         assert view.status is S.PENDING
+        await store.close()
+
+
+class TestStatusTablesOnFakeRedis(StatusTableContract):
+    @pytest.fixture
+    def client(self) -> FakeRedis:
+        return FakeRedis(decode_responses=True)
+
+    @pytest.fixture
+    def namespace(self) -> str:
+        return "unit"
+
+
+class TestInMemoryOrderQueries(OrderQueriesContract):
+    @pytest.fixture
+    def store(self) -> StatusStore:
+        return InMemoryStatusStore()
+
+
+class TestRedisOrderQueriesOnFakeRedis(OrderQueriesContract):
+    @pytest.fixture
+    async def store(self) -> AsyncIterator[StatusStore]:
+        store = RedisStatusStore(FakeRedis(decode_responses=True), namespace="unit")
+        yield store
         await store.close()

@@ -7,6 +7,7 @@ import pytest
 from orders.contracts.codec import decode_order_event, encode
 from orders.domain.events import OrderPlaced, OrderRejected, OrderValidated
 from orders.domain.lines import OrderLine
+from orders.domain.money import to_minor_units
 from orders.domain.validation import Limits, rejection_reason, validate
 
 LIMITS = Limits(max_lines=3, max_line_quantity=10, max_order_total=Decimal("100.00"))
@@ -19,6 +20,7 @@ def _line(sku: str = "SKU-1", quantity: int = 1, price: str = "1.00") -> OrderLi
 def _placed(*lines: OrderLine, total: str | None = None, event_id: str = "evt-1") -> OrderPlaced:
     lines = lines or (_line(),)
     computed = sum((line.subtotal for line in lines), Decimal(0))
+    amount = Decimal(total) if total is not None else computed
     return OrderPlaced(
         event_id=event_id,
         order_id="order-1",
@@ -26,7 +28,8 @@ def _placed(*lines: OrderLine, total: str | None = None, event_id: str = "evt-1"
         items=lines,
         currency="EUR",
         payment_token="tok_ok",
-        total=Decimal(total) if total is not None else computed,
+        total=amount,
+        total_minor=to_minor_units(amount, "EUR"),
     )
 
 

@@ -1,0 +1,77 @@
+// The pickup board: orders being prepared, orders ready, and failed ones apart.
+// Fills itself from GET /orders, then follows GET /events (every change, as it happens).
+"use strict";
+
+const PREPARING = new Set(["PENDING", "VALIDATED", "RESERVED", "PAID"]);
+const READY = "COMPLETED";
+const MAX_READY = 12;
+const MAX_FAILED = 6;
+
+const orders = new Map(); // order id -> {order_id, ref, status, reason, version, seen}
+let seen = 0; // when an order last changed, in arrival order (for "newest first")
+
+function apply(order) {
+  const known = orders.get(order.order_id);
+  if (known && known.version >= order.version) return false; // old news
+  orders.set(order.order_id, { ...order, seen: ++seen });
+  return true;
+}
+
+function item(order, withReason) {
+  const li = document.createElement("li");
+  li.dataset.orderId = order.order_id;
+  li.dataset.status = order.status;
+  const ref = document.createElement("span");
+  ref.className = "ref";
+  ref.textContent = order.ref;
+  li.append(ref);
+  if (withReason) {
+    const reason = document.createElement("span");
+    reason.className = "reason";
+    reason.textContent = order.reason || order.status;
+    li.append(reason);
+  }
+  return li;
+}
+
+function render() {
+  const all = [...orders.values()];
+  const preparing = all.filter((o) => PREPARING.has(o.status)).sort((a, b) => a.seen - b.seen);
+  const newest = (a, b) => b.seen - a.seen;
+  const ready = all.filter((o) => o.status === READY).sort(newest).slice(0, MAX_READY);
+  const failed = all
+    .filter((o) => !PREPARING.has(o.status) && o.status !== READY)
+    .sort(newest)
+    .slice(0, MAX_FAILED);
+  document.getElementById("preparing").replaceChildren(...preparing.map((o) => item(o, false)));
+  document.getElementById("ready").replaceChildren(...ready.map((o) => item(o, false)));
+  document.getElementById("failed").replaceChildren(...failed.map((o) => item(o, true)));
+}
+
+async function load() {
+  const response = await fetch("/orders?limit=100");
+  if (!response.ok) return;
+  const page = await response.json();
+  // The page is newest first: apply oldest first, so "seen" keeps their order.
+  page.orders.reverse().forEach(apply);
+  render();
+}
+
+function connect() {
+  const status = document.getElementById("connection");
+  const events = new EventSource("/events");
+  events.onopen = () => {
+    status.className = "online";
+    status.textContent = "live";
+    load(); // (again after a reconnect: changes may have been missed meanwhile)
+  };
+  events.onerror = () => {
+    status.className = "offline";
+    status.textContent = "reconnecting";
+  };
+  events.addEventListener("status", (event) => {
+    if (apply(JSON.parse(event.data))) render();
+  });
+}
+
+connect();
