@@ -28,6 +28,9 @@ class Settings(BaseSettings):
 
     # Status table
     redis_namespace: str = Field("orderflow", pattern=r"^[A-Za-z0-9._-]+$")
+    # About how many change feed notes the change log ({ns}:changes:log) keeps for GET /events
+    # clients that resume with Last-Event-ID (a Redis stream trimmed with MAXLEN ~).
+    change_log_max_len: int = Field(10_000, ge=1, le=10_000_000)
     # Rebuilds from the event log (orderflow replay)
     replay_batch: int = Field(2000, ge=1, le=100_000)  # events per Kafka read and Redis pipeline
     replay_freeze_s: float = Field(15.0, gt=0)  # longest pause of live writes during a switch

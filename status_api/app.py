@@ -17,8 +17,10 @@ from orders.errors import StoreUnavailable
 from orders.http import KnownError, json_errors
 from orders.settings import Settings
 from orders.status_store import StatusStore
+from orders.status_store.change_log import ChangeLog
 from orders.status_store.redis import RedisStatusStore
-from status_api import board, listing, live, streams
+from status_api import board, changes, listing, live, streams
+from status_api.changes import CHANGE_LOG
 from status_api.openapi import openapi_spec
 from status_api.views import STORE, get_order, healthz, readyz
 
@@ -45,6 +47,7 @@ def _redis_store(settings: Settings) -> Callable[[web.Application], AsyncIterato
         table = settings.status_api_table or None
         store = RedisStatusStore.from_url(settings.redis_url, settings.redis_namespace, table=table)
         app[STORE] = store
+        app[CHANGE_LOG] = store.change_log
         try:
             yield
         finally:
@@ -53,20 +56,25 @@ def _redis_store(settings: Settings) -> Callable[[web.Application], AsyncIterato
     return redis_store
 
 
-def create_app(settings: Settings, store: StatusStore | None = None) -> web.Application:
+def create_app(
+    settings: Settings, store: StatusStore | None = None, change_log: ChangeLog | None = None
+) -> web.Application:
     """The app. Without `store`, it opens (and finally closes) a Redis store from `settings`;
-    a given `store` stays the caller's to close."""
+    a given `store` (and `change_log`, without which GET /events cannot resume) stays the
+    caller's to close."""
     app = web.Application(middlewares=[no_store, json_errors(STORE_DOWN)])
     if store is None:
         app.cleanup_ctx.append(_redis_store(settings))
     else:
         app[STORE] = store
+        if change_log is not None:
+            app[CHANGE_LOG] = change_log
     live.install(app, settings, subscribe=store is None)
     app.router.add_get("/orders/{order_id}", get_order)
     app.router.add_get("/orders", listing.list_orders)
     app.router.add_get("/stats", listing.stats)
     app.router.add_get("/orders/{order_id}/events", streams.order_events)
-    app.router.add_get("/events", streams.all_events)
+    app.router.add_get("/events", changes.all_events)
     app.router.add_get("/board", board.board)
     app.router.add_get("/board/static/{filename}", board.asset)
     app.router.add_get("/healthz", healthz)

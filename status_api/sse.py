@@ -17,8 +17,9 @@ HEADERS = {
 }
 
 
-def event(data: Any, *, kind: str | None = None, event_id: int | None = None) -> bytes:
-    """One event; `data` is sent as JSON on one line (JSON never needs a raw newline)."""
+def event(data: Any, *, kind: str | None = None, event_id: int | str | None = None) -> bytes:
+    """One event; `data` is sent as JSON on one line (JSON never needs a raw newline).
+    `event_id` '' sends an empty `id:`, which makes the client forget its last id."""
     lines = []
     if event_id is not None:
         lines.append(f"id: {event_id}")
@@ -37,12 +38,18 @@ def retry(milliseconds: int) -> bytes:
     return f"retry: {milliseconds}\n\n".encode()
 
 
-def last_event_id(request: web.Request) -> int | None:
-    """The `Last-Event-ID` header (or `?last_event_id=`, for clients that cannot set headers)
-    as a version; ValueError when it is not one."""
+def last_event_text(request: web.Request) -> str | None:
+    """The `Last-Event-ID` header (or `?last_event_id=`, for clients that cannot set headers);
+    None when absent or blank (a blank id is no id)."""
     raw = request.headers.get("Last-Event-ID", request.query.get("last_event_id"))
-    raw = (raw or "").strip(" ")  # blank is no id, like an absent one
-    if raw == "":
+    raw = (raw or "").strip(" ")
+    return raw or None
+
+
+def last_event_id(request: web.Request) -> int | None:
+    """The last event id as a version; ValueError when it is not one."""
+    raw = last_event_text(request)
+    if raw is None:
         return None
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
         raise ValueError("Last-Event-ID must be a version (a non-negative integer)")

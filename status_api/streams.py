@@ -1,5 +1,5 @@
-"""Event streams: GET /orders/{id}/events (one order's status changes, resumable) and
-GET /events (every order's changes, for screens such as /board).
+"""Event stream of one order: GET /orders/{id}/events (its status changes, resumable);
+GET /events (every order's) is status_api/changes.py.
 
 A stream reads the status table after each wake-up from the change feed, so it never sends a
 change the table does not hold, and an order's events come in version order with none skipped
@@ -16,7 +16,6 @@ from orders.domain.ids import normalise_order_id, short_ref
 from orders.errors import StoreUnavailable
 from orders.http import error_response
 from orders.status_store import HistoryEntry, OrderView
-from orders.status_store.change_feed import FeedMessage
 from status_api import sse
 from status_api.views import STORE
 from status_api.watch import FEED, watch
@@ -85,34 +84,4 @@ async def order_events(request: web.Request) -> web.StreamResponse:
                 view = await store.get(order_id)
         except (ConnectionResetError, StoreUnavailable) as e:
             log.debug("event stream of %s ends: %s", order_id, e)  # the client may resume
-    return response
-
-
-def feed_json(message: FeedMessage) -> dict[str, Any]:
-    return {
-        "order_id": message.order_id,
-        "ref": short_ref(message.order_id),
-        "status": message.status.value,
-        "reason": message.reason,
-        "version": message.version,
-    }
-
-
-async def all_events(request: web.Request) -> web.StreamResponse:
-    """Every change as the feed announces it. Events carry no id: a client that reconnects
-    reads the current list (GET /orders) again, as a stream that fell behind must, too."""
-    feed, heartbeat_s = request.app[FEED], request.app[HEARTBEAT_S]
-    response = await sse.open_stream(request)
-    with feed.stream() as stream:
-        try:
-            await response.write(sse.retry(RETRY_MS))
-            await response.write(sse.comment("connected"))
-            while not stream.lost and not feed.closing:
-                batch = await stream.next(heartbeat_s)
-                if not batch and not stream.lost:
-                    await response.write(sse.comment("heartbeat"))
-                for message in batch:
-                    await response.write(sse.event(feed_json(message), kind="status"))
-        except ConnectionResetError as e:
-            log.debug("all-orders event stream ends: %s", e)
     return response

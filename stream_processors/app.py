@@ -171,6 +171,10 @@ def _redis_store_factory(settings: Settings) -> Callable[[], StatusStore]:
     def make() -> StatusStore:
         from orders.status_store.redis import RedisStatusStore  # the adapter, only in workers
 
-        return RedisStatusStore.from_url(settings.redis_url, settings.redis_namespace)
+        return RedisStatusStore.from_url(
+            settings.redis_url,
+            settings.redis_namespace,
+            change_log_len=settings.change_log_max_len,
+        )
 
     return make

@@ -1,14 +1,16 @@
 """The change feed's message: what the status table's writer publishes on `{ns}:changes` for
 every status change it writes (one Redis pub/sub channel per namespace, whichever table is live).
 
-A message is a small JSON object: ``{"order_id", "version", "status", "reason"}``. Pub/sub does
-not keep messages, so the feed only says *that* an order changed: readers that must not miss a
-change (long-polls, event streams) read the order from the table after being woken.
+A message is a small JSON object: ``{"order_id", "version", "status", "reason", "id"}``, "id"
+being the id of its entry in the change log (change_log.py), which keeps the recent notes
+(without their "id") for event streams that resume. Pub/sub does not keep messages, so the
+channel only says *that* an order changed: readers that must not miss a change (long-polls,
+event streams) read the order from the table, or the log, after being woken.
 """
 
 import json
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from orders.domain.status import OrderStatus
 from orders.errors import DecodeError
@@ -22,6 +24,8 @@ class FeedMessage(BaseModel):
     version: int
     status: OrderStatus
     reason: str | None = None
+    # The change log entry's id (None: a note without one, e.g. one stored in the log itself).
+    id: str | None = Field(None, pattern=r"^[0-9]{1,20}-[0-9]{1,20}$")
 
 
 def feed_message(change: StatusChange) -> str:

@@ -12,7 +12,8 @@ there is no pointer (the layout before tables existed):
   they entered their current status (epoch seconds): what the deadline job scans;
 - the list indexes and counters GET /orders and GET /stats read (redis_queries.py).
 
-Live writes also publish each change on the change feed ``{ns}:changes`` (change_feed.py).
+Live writes also publish each change on the change feed ``{ns}:changes`` (change_feed.py) and
+keep it in the change log ``{ns}:changes:log`` (change_log.py).
 
 Datetimes are ISO-8601 strings, totals are Decimal strings. Every write goes through one Lua
 script (orders/status_store/redis_scripts.py) so the compare-and-set on (version, status) and
@@ -33,6 +34,7 @@ from orders.domain.status import OrderStatus
 from orders.errors import StatusTableFrozen
 from orders.redis_support import redis_client, text, unavailable_on_redis_errors
 from orders.status_store import redis_scripts as lua
+from orders.status_store.change_log import DEFAULT_CHANGE_LOG_LEN, RedisChangeLog
 from orders.status_store.model import HistoryEntry, OrderView, StalledOrder, StatusChange
 from orders.status_store.queries import ListQuery, OrderPage, Stats
 from orders.status_store.redis_queries import RedisOrderQueries
@@ -71,7 +73,14 @@ class RedisStatusStore:
     `orderflow replay --until ... --into NAME`.
     """
 
-    def __init__(self, client: Redis, namespace: str, *, table: str | None = None) -> None:
+    def __init__(
+        self,
+        client: Redis,
+        namespace: str,
+        *,
+        table: str | None = None,
+        change_log_len: int = DEFAULT_CHANGE_LOG_LEN,
+    ) -> None:
         self._redis = client
         self.keys = TableKeys(namespace)
         self._table = "" if table is None else self.keys.table(table)  # '': the live table
@@ -81,10 +90,18 @@ class RedisStatusStore:
         self._queries = RedisOrderQueries(client, self.keys, self._table)
         # Only the live table announces its changes: a pinned store writes a replay's table.
         self._channel = self.keys.changes if table is None else ""
+        self._change_log_len = change_log_len
+        self.change_log = RedisChangeLog(client, self.keys.change_log)
 
     @classmethod
     def from_url(
-        cls, url: str, namespace: str, *, timeout_s: float = 2.0, table: str | None = None
+        cls,
+        url: str,
+        namespace: str,
+        *,
+        timeout_s: float = 2.0,
+        table: str | None = None,
+        change_log_len: int = DEFAULT_CHANGE_LOG_LEN,
     ) -> RedisStatusStore:
         """A store on a new client for `url`; connects lazily, on the first command.
 
@@ -92,7 +109,7 @@ class RedisStatusStore:
         503 or retry later rather than hang on a Redis that does not answer.
         """
         client = redis_client(url, timeout_s=timeout_s)
-        return cls(client, namespace, table=table)
+        return cls(client, namespace, table=table, change_log_len=change_log_len)
 
     def _args(self, *more: str) -> list[str]:
         return [self._table, self.keys.legacy, *more]
@@ -100,7 +117,9 @@ class RedisStatusStore:
     async def apply(self, change: StatusChange) -> bool:
         """Raises StatusTableFrozen (a StoreUnavailable) while a replay switches tables."""
         keys = [self.keys.pointer, self.keys.freeze]
-        args = lua.apply_args(self._table, self.keys.legacy, [change], self._channel)
+        args = lua.apply_args(
+            self._table, self.keys.legacy, [change], self._channel, self._change_log_len
+        )
         with unavailable_on_redis_errors("apply"):
             written = int(await self._apply_script(keys=keys, args=args))
         if written == lua.FROZEN:

@@ -38,6 +38,8 @@ end
 #   message, JSON text, or '').
 # ARGV[5] (optional): the change feed's channel; each written change with a note is PUBLISHed
 # there. Only live writes publish: a replay builds a named table without one.
+# ARGV[6] (optional): how many notes the change log `{channel}:log` (a stream) keeps, about
+# (MAXLEN ~); each published note is appended there first, and published with its entry's id.
 # Besides the order's own keys it keeps the list indexes (orders/status_store/tables.py):
 # by-created, by-customer:{C} and by-status:{S}, all scored by the order's creation time, and
 # the per-second count of placed orders (placed:{epoch second}, expiring 2 minutes after).
@@ -54,6 +56,17 @@ if ARGV[1] == '' and redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
     + """
 local initial = ARGV[3]
 local channel = ARGV[5] or ''
+
+-- The note goes to the change log (a capped stream) and, with the log entry's id spliced in
+-- as "id" (a note is a JSON object), to the channel.
+local function announce(note)
+  local log_len = tonumber(ARGV[6] or '0')
+  if log_len > 0 then
+    local id = redis.call('XADD', channel .. ':log', 'MAXLEN', '~', log_len, '*', 'note', note)
+    note = string.sub(note, 1, -2) .. ',"id":"' .. id .. '"}'
+  end
+  redis.call('PUBLISH', channel, note)
+end
 
 local function created(c)
   redis.call('ZADD', tbl .. ':by-created', c.at, c.order_id)
@@ -95,7 +108,7 @@ local function apply(c)
   else
     redis.call('ZADD', tbl .. ':active', c.at, c.order_id)
   end
-  if channel ~= '' and c.note ~= '' then redis.call('PUBLISH', channel, c.note) end
+  if channel ~= '' and c.note ~= '' then announce(c.note) end
   return 1
 end
 
@@ -172,13 +185,15 @@ def change_object(change: StatusChange, *, note: bool = False) -> dict[str, Any]
 
 
 def apply_args(
-    table: str, legacy: str, changes: Iterable[StatusChange], channel: str = ""
+    table: str, legacy: str, changes: Iterable[StatusChange], channel: str = "", log_len: int = 0
 ) -> list[str]:
     """APPLY's ARGV for `changes`; `table` '' means the live table. With `channel`, each
-    written change is published there (the change feed)."""
+    written change is published there (the change feed), and kept in the change log when
+    `log_len` > 0."""
     batch = [change_object(change, note=bool(channel)) for change in changes]
     # Non-ASCII goes through as UTF-8 (not \u escapes), so Lua stores the very same bytes.
-    return [table, legacy, INITIAL.value, json.dumps(batch, ensure_ascii=False), channel]
+    changes_json = json.dumps(batch, ensure_ascii=False)
+    return [table, legacy, INITIAL.value, changes_json, channel, str(log_len)]
 
 
 _PREDECESSORS = {status: sorted(s.value for s in predecessors(status)) for status in OrderStatus}

@@ -14,6 +14,7 @@ a Redis written before tables existed, or one that lost its data, still has a li
     {prefix}:by-customer:{C}    customer C's orders (same scores)
     {prefix}:placed:{second}    orders placed in that epoch second (expires after 2 minutes)
     {ns}:changes                pub/sub channel: every live status change (the change feed)
+    {ns}:changes:log            stream: the recent notes of the change feed (the change log)
     {ns}:replay:{name}          how far the build of table `name` has read the event log
 
 Idempotency keys (`{ns}:idem:*`) are not part of any table and never move.
@@ -74,6 +75,11 @@ class TableKeys:
     def changes(self) -> str:
         """The change feed's pub/sub channel (per namespace: it outlives table switches)."""
         return f"{self.namespace}:changes"
+
+    @property
+    def change_log(self) -> str:
+        """The change log: a capped stream of the feed's recent notes (change_log.py)."""
+        return f"{self.changes}:log"
 
     @property
     def legacy(self) -> str:

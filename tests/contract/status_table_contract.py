@@ -118,6 +118,7 @@ class StatusTableContract(ABC):  # noqa: B024 - abstract by its fixtures, not by
         assert await tables.drop(namespace) == 5
         assert sorted(await client.keys(f"{namespace}:*")) == sorted([
             f"{namespace}:idem:abc",
+            f"{namespace}:changes:log",  # the change log is the namespace's, not a table's
             f"{namespace}:status-table",
             f"{namespace}:t:kept:active",
             f"{namespace}:t:kept:by-created",

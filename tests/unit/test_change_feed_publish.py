@@ -40,9 +40,16 @@ async def test_each_written_change_is_published_once() -> None:
     assert not await store.apply(change(S.PENDING, 3))  # a repeat: not written, not announced
     assert await store.apply(change(S.REJECTED, 5, reason="too big ✓"))
 
-    assert await messages(pubsub, 2) == [
+    published = await messages(pubsub, 2)
+    assert [m.model_copy(update={"id": None}) for m in published] == [
         FeedMessage(order_id=ORDER_ID, version=3, status=S.PENDING),
         FeedMessage(order_id=ORDER_ID, version=5, status=S.REJECTED, reason="too big ✓"),
+    ]
+    # each carries the id of its change log entry, which keeps the same note
+    logged = await client.xrange("ns:changes:log")
+    assert [m.id for m in published] == [entry_id for entry_id, _ in logged]
+    assert [decode_feed_message(fields["note"]) for _, fields in logged] == [
+        m.model_copy(update={"id": None}) for m in published
     ]
     await pubsub.aclose()
     await store.close()

@@ -44,6 +44,7 @@ class TestRedisStatusStoreLayout:
             "ns:active",
             "ns:by-created",
             "ns:by-status:VALIDATED",
+            "ns:changes:log",
             f"ns:order:{ORDER_ID}",
             f"ns:order:{ORDER_ID}:history",
         ]  # (the placed-per-second counter of 2025 has expired)
