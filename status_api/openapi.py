@@ -93,6 +93,28 @@ def _order_events() -> Schema:
                         operationId="orderEvents", parameters=parameters)  # fmt: skip
 
 
+def _all_events() -> Schema:
+    last = (
+        "Resume after this change log id (`1718000000000-0`; EventSource sends it on "
+        "reconnect). An id the log no longer holds, or a malformed one, gets a `reset` "
+        "event; a blank one is no id"
+    )
+    parameters = [
+        _param("Last-Event-ID", "header", last, {"type": "string"}),
+        _param("last_event_id", "query", "The same, for clients that cannot set headers",
+               {"type": "string"}),
+    ]  # fmt: skip
+    responses = {
+        "200": oa.text("Server-Sent Events, never ending: one `status` event (data: FeedEvent, "
+                       "id: its change log id) per change; after a Last-Event-ID, first the "
+                       "changes since it, or one `reset` event (data: ResetEvent)", _SSE),
+        "503": error("The status store (Redis) is unreachable (only when resuming)",
+                     retry_after=True),
+    }  # fmt: skip
+    return oa.operation("Every order's status changes as they happen (SSE)", responses, STREAMS,
+                        operationId="allEvents", parameters=parameters)  # fmt: skip
+
+
 def _paths() -> dict[str, Schema]:
     def get(summary: str, responses: Schema, tag: str, operation_id: str) -> Schema:
         return {"get": oa.operation(summary, responses, tag, operationId=operation_id)}
@@ -106,8 +128,7 @@ def _paths() -> dict[str, Schema]:
                        "503": error("The status store (Redis) is unreachable", retry_after=True)},
                       TAG, "stats"),
         "/orders/{order_id}/events": {"get": _order_events()},
-        "/events": get("Every order's status changes (SSE; data: FeedEvent); never ends",
-                       {"200": oa.text("Server-Sent Events", _SSE)}, STREAMS, "allEvents"),
+        "/events": {"get": _all_events()},
         "/board": get("The pickup screen", {"200": oa.text("An HTML page", "text/html")},
                       STREAMS, "board"),
         "/board/static/{filename}": {"get": oa.operation(

@@ -48,7 +48,18 @@ def schemas() -> dict[str, Schema]:
     order["required"].append("history")
     return {
         "Order": order,
-        "StatusChange": _object({"status": STATUS, "at": _TIME, "reason": _TEXT_OR_NULL}),
+        "StatusChange": _object(
+            {
+                "status": STATUS,
+                "at": _TIME,
+                "reason": _TEXT_OR_NULL,
+                "version": {
+                    "type": ["integer", "null"],
+                    "description": "the order's version after this change; null for changes "
+                    "recorded before history entries carried versions",
+                },
+            }
+        ),
         "OrderSummary": _order(ref=_REF),
         "OrderPage": _object(
             {
@@ -99,6 +110,13 @@ def schemas() -> dict[str, Schema]:
                     "version": {"type": "integer"},
                 }
             ),
-            "description": "`data` of a `status` event on /events",
+            "description": "`data` of a `status` event on /events (its `id` is the change "
+            "log id to resume from)",
+        },
+        "ResetEvent": {
+            **_object({"reason": {"type": "string"}}),
+            "description": "`data` of a `reset` event on /events: the changes after the "
+            "client's Last-Event-ID are no longer kept; read GET /orders again. Its `id` is "
+            "the change log's newest (empty when the log is empty)",
         },
     }

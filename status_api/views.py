@@ -22,7 +22,12 @@ def order_json(view: OrderView) -> dict[str, Any]:
         "updated_at": view.updated_at.isoformat(),
         "total": str(view.total) if view.total is not None else None,
         "history": [
-            {"status": h.status.value, "at": h.at.isoformat(), "reason": h.reason}
+            {
+                "status": h.status.value,
+                "at": h.at.isoformat(),
+                "reason": h.reason,
+                "version": h.version,  # None: recorded before history entries had versions
+            }
             for h in view.history
         ],
     }

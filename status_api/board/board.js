@@ -60,17 +60,26 @@ async function load() {
 function connect() {
   const status = document.getElementById("connection");
   const events = new EventSource("/events");
+  // Once an event carried an id, EventSource reconnects with it (Last-Event-ID) and the
+  // server sends what was missed, or a "reset" when it no longer can. Before that, a
+  // reconnect must read the list again: changes may have been missed meanwhile.
+  let resumable = false;
   events.onopen = () => {
     status.className = "online";
     status.textContent = "live";
-    load(); // (again after a reconnect: changes may have been missed meanwhile)
+    if (!resumable) load();
   };
   events.onerror = () => {
     status.className = "offline";
     status.textContent = "reconnecting";
   };
   events.addEventListener("status", (event) => {
+    resumable = event.lastEventId !== "";
     if (apply(JSON.parse(event.data))) render();
+  });
+  events.addEventListener("reset", (event) => {
+    resumable = event.lastEventId !== "";
+    load();
   });
 }
 

@@ -95,8 +95,13 @@ async def test_found_order_shape(client: Client) -> None:
         "updated_at": "2025-01-02T03:04:06+00:00",
         "total": "12.50",
         "history": [
-            {"status": "PENDING", "at": "2025-01-02T03:04:05+00:00", "reason": None},
-            {"status": "REJECTED", "at": "2025-01-02T03:04:06+00:00", "reason": "too big"},
+            {"status": "PENDING", "at": "2025-01-02T03:04:05+00:00", "reason": None, "version": 3},
+            {
+                "status": "REJECTED",
+                "at": "2025-01-02T03:04:06+00:00",
+                "reason": "too big",
+                "version": 4,
+            },
         ],
     }
 
