@@ -4,6 +4,7 @@ import asyncio
 import json
 import logging
 import signal
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -94,8 +95,15 @@ def dev(workers: int) -> None:
 
     with LocalStack(_settings(), workers=workers) as stack:
         click.echo(f"front door: {stack.producer_url}   status API: {stack.status_url}")
+        click.echo(worker_metrics_line(stack.worker_metrics_urls))
         click.echo(f"logs: {stack.log_dir}   Ctrl-C stops everything")
         _wait_for_signal()
+
+
+def worker_metrics_line(urls: Mapping[str, str]) -> str:
+    """Where each worker's Prometheus metrics are, by worker name."""
+    listed = "   ".join(f"{name}: {url}" for name, url in sorted(urls.items()))
+    return f"worker metrics: {listed or '(none)'}"
 
 
 @main.command()
