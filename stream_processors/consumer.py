@@ -1,4 +1,4 @@
-"""The Kafka consumer the workers run: Faust's aiokafka consumer with two fixes for events that
+"""The Kafka consumer the workers run: Faust's aiokafka consumer with fixes for events that
 faust-streaming 0.15.3 loses around a rebalance (found with tests/e2e/test_recovery.py, where an
 order placed while the restarted workers rebalanced stayed unknown or stuck).
 
@@ -7,7 +7,9 @@ order placed while the restarted workers rebalanced stayed unknown or stuck).
    committed offset move past an event, so a stage that had the event in its buffer never handled
    it, and nothing ever delivered it again. Here such an ack only releases the event (so shutdown
    and rebalances do not wait for it); it does not count towards the commit, and the event is
-   fetched again from the committed offset in the new generation.
+   fetched again from the committed offset in the new generation. (That is Faust's pure-Python
+   stream path; its Cython iterator, which the workers use when it is built, does not ack a
+   skipped event at all.)
 
 2. After every rebalance Faust discards the records it fetched for the old assignment and seeks
    each partition back to its committed offset (`perform_seek` -> aiokafka `seek_to_committed`).
@@ -20,12 +22,27 @@ order placed while the restarted workers rebalanced stayed unknown or stuck).
    committed offset 0, or the earliest offset still in the log (`auto_offset_reset="earliest"`).
    Records that were already handled are handled again: every stage is idempotent under
    redelivery. Table changelog partitions are left to Faust's recovery, which seeks them itself.
+
+3. A record at the head of the commit could be skipped (faust-streaming issue #606, an
+   off-by-one; stream_processors/commits.py): the commit now starts at the committed offset
+   and stops below the lowest record still in flight.
+
+4. A jump in the offsets read from a partition was recorded as a "gap" and counted as acked.
+   Our stream topics are neither compacted nor transactional, so they have no gaps: a jump
+   means records were fetched and dropped (around a rebalance) without being handled. It is
+   logged and not counted, so the commit stops before the missing records and they are read
+   again from the committed offset after the next rebalance, instead of being lost.
 """
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
+
+from stream_processors.commits import committable_run
+
+log = logging.getLogger(__name__)
 
 
 def rewind_targets(committed: Mapping[Any, int | None], is_changelog: Any) -> list[Any]:
@@ -52,6 +69,35 @@ class RewindingConsumer(faust_aiokafka.Consumer):
         app = self.app
         return bool(
             message.generation_id != app.consumer_generation_id or not app.flow_control.is_active()
+        )
+
+    def _new_offset(self, tp: Any) -> int | None:
+        acked: list[int] = self._acked[tp]
+        acked.sort()
+        run = committable_run(acked, self._committed_offset[tp], self._in_flight_floor(tp))
+        if not run:
+            return None
+        del acked[: len(run)]
+        self._acked_index[tp].difference_update(run)
+        return run[-1] + 1
+
+    def _in_flight_floor(self, tp: Any) -> int | None:
+        """The lowest offset of `tp` a stream took in this generation and has not acked."""
+        generation = self.app.consumer_generation_id
+        offsets = [
+            message.offset
+            for message in list(self._unacked_messages)
+            if message.tp == tp and not message.acked and message.generation_id == generation
+        ]
+        return min(offsets, default=None)
+
+    async def _add_gap(self, tp: Any, offset_from: int, offset_to: int) -> None:
+        log.warning(
+            "%s: offsets %d..%d were skipped by the fetcher; not counted as handled, they are "
+            "read again from the committed offset after the next rebalance",
+            tp,
+            offset_from,
+            offset_to - 1,
         )
 
     async def seek_to_committed(self) -> Mapping[Any, int]:

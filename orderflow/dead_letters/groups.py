@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from orderflow.dead_letters.records import Headers, RawRecord
+from orderflow.records import Headers, RawRecord
 from orders.contracts.dead_letters import FAILURE_HEADERS, REDRIVEN_FROM, Failure
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from orderflow.dead_letters.groups import RecordId
-from orderflow.dead_letters.records import RawRecord
+from orderflow.records import RawRecord
 from orders.contracts.topics import TopicSpec
 from orders.settings import Settings
 

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from orderflow.dead_letters.groups import Group, RecordId
 from orderflow.dead_letters.ledger import Redriven
-from orderflow.dead_letters.records import Headers
+from orderflow.records import Headers
 from orders.contracts.dead_letters import REDRIVEN_FROM
 
 

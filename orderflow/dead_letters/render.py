@@ -10,8 +10,8 @@ from rich.table import Table
 
 from orderflow.dead_letters.groups import Group, Letter, RecordId
 from orderflow.dead_letters.ledger import Redriven
-from orderflow.dead_letters.records import Headers
 from orderflow.dead_letters.redrive import Done, Step
+from orderflow.records import Headers
 
 _MESSAGE_CHARS = 80
 

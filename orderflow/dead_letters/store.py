@@ -2,7 +2,7 @@
 
 from orderflow.dead_letters.groups import Group, RecordId, group_letters
 from orderflow.dead_letters.ledger import Redriven, latest_entries, ledger_topic
-from orderflow.dead_letters.records import read_topic
+from orderflow.records import read_topic
 from orders.contracts.topics import Topics
 from orders.settings import Settings
 

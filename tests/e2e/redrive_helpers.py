@@ -10,8 +10,8 @@ from click.testing import CliRunner, Result
 
 from orderflow.cli import main
 from orderflow.dead_letters.groups import Group
-from orderflow.dead_letters.records import RawRecord, read_topic
 from orderflow.dead_letters.store import load_groups
+from orderflow.records import RawRecord, read_topic
 from orderflow.stack import settings_env
 from orders.contracts.topics import Topics
 from orders.settings import Settings

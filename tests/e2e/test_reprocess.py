@@ -12,7 +12,7 @@ from confluent_kafka import ConsumerGroupState
 from confluent_kafka.admin import AdminClient
 
 from orderflow.client import OrderflowClient, order_body
-from orderflow.dead_letters.records import read_topic
+from orderflow.records import read_topic
 from orderflow.stack import LocalStack
 from orderflow.stock import read_stock, set_stock
 from orders.contracts.topics import Topics

@@ -10,8 +10,8 @@ from confluent_kafka import Consumer, Producer
 
 from orderflow.dead_letters.groups import RecordId
 from orderflow.dead_letters.publisher import KafkaRecordSink
-from orderflow.dead_letters.records import read_topic
 from orderflow.dead_letters.redrive import OutRecord
+from orderflow.records import read_topic
 from orderflow.reprocess.kafka import GroupActive, Offsets
 from orderflow.reprocess.plan import Start
 from orders.contracts.admin import ensure_topics

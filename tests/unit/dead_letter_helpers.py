@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from orderflow.dead_letters.records import RawRecord
+from orderflow.records import RawRecord
 from orders.contracts.dead_letters import Failure, dead_letter_headers
 
 T0 = datetime(2026, 11, 21, 2, 45, 8, tzinfo=UTC)

@@ -3,7 +3,7 @@
 import pytest
 
 from orderflow.dead_letters.groups import RecordId, UnknownIds, group_letters, narrow, select
-from orderflow.dead_letters.records import RawRecord
+from orderflow.records import RawRecord
 from orders.contracts.dead_letters import REDRIVEN_FROM
 from tests.unit.dead_letter_helpers import DLT, ORDERS, STOCK, T0, letter
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from orderflow.dead_letters.groups import Group, RecordId, group_letters
 from orderflow.dead_letters.ledger import Redriven, latest_entries
-from orderflow.dead_letters.records import RawRecord
 from orderflow.dead_letters.redrive import OutRecord, copy_of, execute, plan
+from orderflow.records import RawRecord
 from orders.contracts.dead_letters import REDRIVEN_FROM
 from tests.unit.dead_letter_helpers import ORDERS, STOCK, letter
 
