@@ -9,7 +9,7 @@ from orders.domain.status import OrderStatus
 from orders.http import error_response
 from orders.status_store import OrderView
 from orders.status_store.queries import MAX_LIMIT, BadCursor, Cursor, ListQuery
-from status_api.views import STORE
+from status_api.views import STORE, order_fields
 from status_api.watch import FEED, BadQuery
 
 DEFAULT_LIMIT = 20
@@ -17,16 +17,8 @@ DEFAULT_LIMIT = 20
 
 def summary_json(view: OrderView) -> dict[str, Any]:
     """An order in a list: what GET /orders/{id} shows, without the history."""
-    return {
-        "order_id": view.order_id,
-        "ref": short_ref(view.order_id),
-        "status": view.status.value,
-        "reason": view.reason,
-        "version": view.version,
-        "created_at": view.created_at.isoformat(),
-        "updated_at": view.updated_at.isoformat(),
-        "total": str(view.total) if view.total is not None else None,
-    }
+    fields = order_fields(view)
+    return {"order_id": fields.pop("order_id"), "ref": short_ref(view.order_id), **fields}
 
 
 def parse_list_query(query: Any) -> ListQuery:

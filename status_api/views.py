@@ -11,8 +11,9 @@ from status_api import watch
 STORE: web.AppKey[StatusStore] = web.AppKey("store")
 
 
-def order_json(view: OrderView) -> dict[str, Any]:
-    """The public shape of an order; customer_id stays internal."""
+def order_fields(view: OrderView) -> dict[str, Any]:
+    """What every answer about an order shows (one order, or a list's row); customer_id stays
+    internal."""
     return {
         "order_id": view.order_id,
         "status": view.status.value,
@@ -21,6 +22,13 @@ def order_json(view: OrderView) -> dict[str, Any]:
         "created_at": view.created_at.isoformat(),
         "updated_at": view.updated_at.isoformat(),
         "total": str(view.total) if view.total is not None else None,
+    }
+
+
+def order_json(view: OrderView) -> dict[str, Any]:
+    """The public shape of an order: its fields and its history."""
+    return {
+        **order_fields(view),
         "history": [
             {
                 "status": h.status.value,
