@@ -24,6 +24,7 @@ from orders.errors import KafkaUnavailable
 log = logging.getLogger(__name__)
 
 KEEP_S = 600.0  # how far back the plots reach
+UNKNOWN = "Unknown"  # the group's state when the broker did not describe it
 
 
 class OffsetsReader(Protocol):
@@ -104,13 +105,13 @@ class PipelineSampler:
     async def sample(self) -> None:
         """Take one sample into the history; a Kafka that does not answer is recorded."""
         try:
-            group = await self._group.describe()
             committed = await self._offsets.committed(self._consumed)
             marks = await self._offsets.watermarks([*self._consumed, *self._dead])
         except KafkaUnavailable as e:
             log.info("dashboard: Kafka not sampled: %s", e)
             self.history.failed(str(e))
             return
+        group = await self._describe()
         self.history.record(
             KafkaSample(
                 at=self._clock(),
@@ -120,6 +121,15 @@ class PipelineSampler:
                 group=group,
             )
         )
+
+    async def _describe(self) -> GroupView:
+        """The group; its state UNKNOWN when only this question failed (Kafka answers it from
+        the group's coordinator, which a new cluster may not have yet)."""
+        try:
+            return await self._group.describe()
+        except KafkaUnavailable as e:
+            log.info("dashboard: group not described: %s", e)
+            return GroupView(UNKNOWN, ())
 
     async def run(self, interval_s: float) -> None:
         """Sample every `interval_s` until cancelled."""

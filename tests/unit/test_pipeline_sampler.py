@@ -10,7 +10,12 @@ from orders.contracts.group import GroupMember, GroupView
 from orders.contracts.offsets import Partition, Watermarks
 from orders.contracts.topics import TopicSpec
 from orders.errors import KafkaUnavailable
-from status_api.pipeline_sampler import KafkaSample, PipelineHistory, PipelineSampler
+from status_api.pipeline_sampler import (
+    UNKNOWN,
+    KafkaSample,
+    PipelineHistory,
+    PipelineSampler,
+)
 from tests.unit.stage_helpers import eventually
 
 ORDERS = TopicSpec("p.order-events", 2, "order_id")
@@ -29,12 +34,16 @@ class FakeKafka:
         self.committed_at = {("p.order-events", 0): 6, ("p.stock", 0): 5}
         self.failure: Exception | None = None
 
+        self.group_failure: Exception | None = None
+
     async def describe(self) -> GroupView:
-        if self.failure:
-            raise self.failure
+        if self.group_failure:
+            raise self.group_failure
         return GroupView("Stable", (MEMBER,))
 
     async def committed(self, partitions: Iterable[Partition]) -> dict[Partition, int]:
+        if self.failure:
+            raise self.failure
         return {tp: self.committed_at.get(tp, -1001) for tp in partitions}
 
     async def watermarks(self, partitions: Iterable[Partition]) -> dict[Partition, Watermarks]:
@@ -92,6 +101,18 @@ async def test_the_task_outlives_a_bug_and_stops_when_cancelled() -> None:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+async def test_a_group_the_broker_cannot_describe_yet_has_an_unknown_state() -> None:
+    history, kafka = PipelineHistory(), FakeKafka()
+    kafka.group_failure = KafkaUnavailable("no coordinator")
+
+    await sampler(kafka, history, [1.0]).sample()
+
+    assert history.error is None
+    assert history.latest is not None
+    assert history.latest.group == GroupView(UNKNOWN, ())
+    assert sum(history.latest.lag.values()) == 7
 
 
 def test_history_keeps_only_its_window() -> None:
