@@ -18,7 +18,9 @@ from tests.e2e.dashboard_helpers import (
     until,
 )
 
-pytestmark = pytest.mark.timeout(600)
+# Restarting the workers is a rebalance with table recovery: the rare Faust event miss (README,
+# Known limits) can leave an order unprocessed, so these rerun like the worker fault tests.
+pytestmark = [pytest.mark.timeout(600), pytest.mark.flaky(reruns=2)]
 ORDERS = 12
 
 
