@@ -81,8 +81,7 @@ async def test_dashboard_follows_lag_and_throughput_live(
         await page.wait_for_selector(LAGGING_ROW)  # the page shows the lag, without a reload
         assert int(await page.inner_text("#lag-total")) >= len(waiting)
         await start_workers(stack, names)
-        for order_id in waiting:
-            await client.wait_terminal(order_id, within=180, interval=0.2)
+        # Lag, not the orders' statuses: what this page shows (test_dashboard.py checks both).
         await until(http, stack, lambda b: caught_up(b, 2), 180, "zero lag again")
 
     await page.wait_for_function(
