@@ -11,8 +11,10 @@ OrderflowError
 │   ├── StoreUnavailable   a Redis store (status table, idempotency keys) could not be reached
 │   │   │                  (the HTTP services answer 503)
 │   │   └── StatusTableFrozen  a replay is switching the live status table: writes wait
-│   └── GatewayTimeout*    no answer from the gateway in time (the payment stage retries it
-│                          PAYMENT_ATTEMPTS times itself, then declines)
+│   ├── GatewayTimeout*    no answer from the gateway in time (the payment stage retries it
+│   │                      PAYMENT_ATTEMPTS times itself, then declines)
+│   └── KafkaUnavailable   the broker did not answer a read-only question (offsets, the
+│                          group's members): the dashboard says so and asks again later
 ├── IdempotencyError       an Idempotency-Key cannot be honoured as asked
 │   ├── KeyReused          the key was used before with a different request body (422)
 │   └── KeyBusy            another request with the key is still being published (503; retry)
@@ -70,6 +72,10 @@ class StoreUnavailable(TransientError):
 class StatusTableFrozen(StoreUnavailable):
     """The live status table is frozen for a moment while a replay switches tables; the
     projection retries the write, which then lands in the new table."""
+
+
+class KafkaUnavailable(TransientError):
+    """The broker did not answer a read-only question (offsets, a group's description)."""
 
 
 class PaymentError(OrderflowError):

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     status_api_table: str = Field("", pattern=r"^[A-Za-z0-9._-]*$")
     # Event streams (GET /orders/{id}/events, /events) send a comment this often when idle.
     status_api_heartbeat_s: float = Field(15.0, gt=0)
+    # How often the dashboard samples Kafka (the group, its offsets, the dead letters).
+    status_api_dashboard_interval_s: float = Field(2.0, gt=0)
 
     # Stream processors (Faust workers)
     worker_group: str = "orderflow-workers"

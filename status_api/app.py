@@ -19,9 +19,10 @@ from orders.settings import Settings
 from orders.status_store import StatusStore
 from orders.status_store.change_log import ChangeLog
 from orders.status_store.redis import RedisStatusStore
-from status_api import board, changes, listing, live, streams
+from status_api import board, changes, dashboard, listing, live, streams
 from status_api.changes import CHANGE_LOG
 from status_api.openapi import openapi_spec
+from status_api.pipeline_sampler import PipelineHistory
 from status_api.views import STORE, get_order, healthz, readyz
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ def create_app(
     app.router.add_get("/events", changes.all_events)
     app.router.add_get("/board", board.board)
     app.router.add_get("/board/static/{filename}", board.asset)
+    dashboard.install(app, settings, history=None if store is None else PipelineHistory())
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     http_metrics.install(app)

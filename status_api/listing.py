@@ -5,6 +5,7 @@ from typing import Any
 from aiohttp import web
 
 from orders.domain.ids import short_ref
+from orders.domain.stages import orders_by_stage
 from orders.domain.status import OrderStatus
 from orders.http import error_response
 from orders.status_store import OrderView
@@ -65,6 +66,7 @@ async def stats(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "orders_by_status": {status.value: n for status, n in found.counts.items()},
+            "orders_by_stage": orders_by_stage(found.counts),
             "placed_last_minute": found.placed_last_minute,
             "placed_per_second": round(found.placed_per_second, 3),
             "change_feed": {

@@ -4,6 +4,7 @@ from orders import openapi as oa
 from orders.openapi import Schema, answer, error, ref
 from orders.status_store.queries import MAX_LIMIT
 from status_api import listing, watch
+from status_api.openapi_dashboard import dashboard_paths, dashboard_schema
 from status_api.openapi_schemas import STATUS, schemas
 
 TAG = "orders"
@@ -146,6 +147,10 @@ def openapi_spec() -> Schema:
         "orderflow status API",
         "Reads order statuses from the status table, and follows them live (long-poll, "
         "Server-Sent Events). Answers are never cached (`Cache-Control: no-store`).",
-        {**_paths(), **oa.common_paths("the status store (Redis) answers", "ok", "unavailable")},
-        schemas(),
+        {
+            **_paths(),
+            **dashboard_paths(),
+            **oa.common_paths("the status store (Redis) answers", "ok", "unavailable"),
+        },
+        {**schemas(), "Dashboard": dashboard_schema()},
     )

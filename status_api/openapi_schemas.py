@@ -1,9 +1,11 @@
 """JSON Schemas of the status API's answers (components of its OpenAPI document)."""
 
+from orders.domain.stages import DONE, WAITING_AT
 from orders.domain.status import OrderStatus
 from orders.openapi import Schema, ref
 
 STATUS: Schema = {"enum": [s.value for s in OrderStatus]}
+STAGES_WAITED_FOR = [stage.value for stage in WAITING_AT.values()]
 _TEXT_OR_NULL: Schema = {"type": ["string", "null"]}
 _TIME: Schema = {"type": "string", "format": "date-time"}
 _COUNT: Schema = {"type": "integer", "minimum": 0}
@@ -76,6 +78,12 @@ def schemas() -> dict[str, Schema]:
                     "type": "object",
                     "propertyNames": STATUS,
                     "additionalProperties": _COUNT,
+                },
+                "orders_by_stage": {
+                    **_object({name: _COUNT for name in [*STAGES_WAITED_FOR, DONE]}),
+                    "description": "unfinished orders by the stage they wait for (PENDING: "
+                    "validation, VALIDATED: reservation, RESERVED: payment, PAID: fulfilment); "
+                    "`done`: ended orders",
                 },
                 "placed_last_minute": _COUNT,
                 "placed_per_second": {"type": "number", "minimum": 0},

@@ -62,6 +62,7 @@ def _faust_app(settings: Settings, worker_name: str) -> Any:
     app = faust.App(
         settings.worker_group,
         broker=brokers,
+        broker_client_id=f"orderflow-{worker_name}",  # names the worker in the group's members
         store="memory://",
         autodiscover=False,
         datadir=str(Path(settings.worker_data_dir) / worker_name),

@@ -8,14 +8,13 @@ only reads the last snapshot.
 
 import asyncio
 import logging
-import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from confluent_kafka import Consumer, TopicPartition
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from orders.contracts.offsets import GroupOffsets, Partition, lag_of
 from orders.contracts.topics import Topics
 from orders.settings import Settings
 
@@ -24,7 +23,7 @@ log = logging.getLogger(__name__)
 REFRESH_S = 5.0
 _TIMEOUT_S = 5.0
 
-Partition = tuple[str, int]  # (topic, partition)
+__all__ = ["ConsumerLag", "LagProbe", "lag_of", "register"]
 
 
 class ConsumerLag(Collector):
@@ -47,66 +46,23 @@ class ConsumerLag(Collector):
         yield family
 
 
-def lag_of(
-    ends: Mapping[Partition, int], committed: Mapping[Partition, int]
-) -> dict[Partition, int]:
-    """End offset minus committed offset; a partition with nothing committed lags by its end
-    offset (workers start from the earliest record, and the log is kept forever)."""
-    return {tp: max(end - max(committed.get(tp, 0), 0), 0) for tp, end in ends.items()}
-
-
 class LagProbe:
-    """Asks the broker for the group's committed offsets and the partitions' end offsets.
-
-    A plain confluent-kafka Consumer with the group's id that never subscribes (so it never
-    joins the group): its blocking calls run in a thread. Not the AdminClient: its
-    ListConsumerGroupOffsets aborts the whole process when the broker goes away mid-request
-    (librdkafka issue #4605, `rd_kafka_enq_once_del_source_return: Assertion` in 2.16).
-    """
+    """Measures the lag of the group's partitions (orders/contracts/offsets.py GroupOffsets)."""
 
     def __init__(self, settings: Settings) -> None:
-        self._config = {
-            "bootstrap.servers": settings.kafka_bootstrap_servers,
-            "group.id": settings.worker_group,
-            "enable.auto.commit": False,
-            "client.id": "orderflow-lag-probe",
-        }
-        self._consumer: Consumer | None = None  # made on first use, not at construction
-        self._lock = threading.Lock()  # one call at a time; never close it while in use
+        self._offsets = GroupOffsets(
+            settings.kafka_bootstrap_servers,
+            settings.worker_group,
+            client_id="orderflow-lag-probe",
+            timeout_s=_TIMEOUT_S,
+        )
 
     async def measure(self, partitions: Iterable[Partition]) -> dict[Partition, int]:
-        tps = [TopicPartition(topic, partition) for topic, partition in sorted(partitions)]
-        if not tps:
-            return {}
-        return await asyncio.to_thread(self._measure, tps)
-
-    def _measure(self, tps: list[TopicPartition]) -> dict[Partition, int]:
-        with self._lock:
-            return self._measure_locked(tps)
-
-    def _measure_locked(self, tps: list[TopicPartition]) -> dict[Partition, int]:
-        consumer = self._ensure_consumer()
-        committed = {
-            (tp.topic, tp.partition): tp.offset
-            for tp in consumer.committed(tps, timeout=_TIMEOUT_S)
-        }
-        ends = {
-            (tp.topic, tp.partition): consumer.get_watermark_offsets(tp, timeout=_TIMEOUT_S)[1]
-            for tp in tps
-        }
-        return lag_of(ends, committed)
-
-    def _ensure_consumer(self) -> Consumer:
-        if self._consumer is None:
-            self._consumer = Consumer(self._config)
-        return self._consumer
+        return await self._offsets.lag(partitions)
 
     def close(self) -> None:
         """Blocking (waits for a measurement in flight)."""
-        with self._lock:
-            if self._consumer is not None:
-                self._consumer.close()
-                self._consumer = None
+        self._offsets.close()
 
 
 def register(app: Any, settings: Settings, gauge: ConsumerLag) -> None:

@@ -5,12 +5,22 @@ from datetime import datetime
 
 from orders.domain.status import OrderStatus, can_transition
 from orders.status_store.model import HistoryEntry, OrderView, StalledOrder, StatusChange
-from orders.status_store.queries import Cursor, ListQuery, OrderPage, Stats
+from orders.status_store.queries import (
+    BUCKET_S,
+    MOVES_KEPT_S,
+    Cursor,
+    ListQuery,
+    MoveCounts,
+    OrderPage,
+    Stats,
+    bucket_start,
+)
 
 
 class InMemoryStatusStore:
     def __init__(self) -> None:
         self.orders: dict[str, OrderView] = {}
+        self.moved: MoveCounts = {}
 
     async def apply(self, change: StatusChange) -> bool:
         current = self.orders.get(change.order_id)
@@ -18,6 +28,9 @@ class InMemoryStatusStore:
             return False
         if not can_transition(current.status if current else None, change.status):
             return False
+        bucket = self.moved.setdefault(bucket_start(change.at.timestamp()), {})
+        move = (current.status if current else None, change.status)
+        bucket[move] = bucket.get(move, 0) + 1
         entry = HistoryEntry(
             status=change.status, at=change.at, reason=change.reason, version=change.version
         )
@@ -75,6 +88,15 @@ class InMemoryStatusStore:
             counts[view.status] += 1
         placed = sum(1 for v in self.orders.values() if v.created_at.timestamp() >= since)
         return Stats(counts=counts, placed_last_minute=placed)
+
+    async def moves(self, since: datetime, until: datetime) -> MoveCounts:
+        first, last = bucket_start(since.timestamp()), bucket_start(until.timestamp())
+        kept_from = time.time() - MOVES_KEPT_S - BUCKET_S  # as Redis expires them
+        return {
+            start: dict(counts)
+            for start, counts in self.moved.items()
+            if first <= start <= last and start >= kept_from and counts
+        }
 
     async def ping(self) -> None:
         return None

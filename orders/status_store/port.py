@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Protocol
 
 from orders.status_store.model import OrderView, StalledOrder, StatusChange
-from orders.status_store.queries import ListQuery, OrderPage, Stats
+from orders.status_store.queries import ListQuery, MoveCounts, OrderPage, Stats
 
 
 class StatusStore(Protocol):
@@ -29,6 +29,12 @@ class StatusStore(Protocol):
 
     async def stats(self) -> Stats:
         """Orders per status and orders placed in the last minute. Raises StoreUnavailable."""
+        ...
+
+    async def moves(self, since: datetime, until: datetime) -> MoveCounts:
+        """Status changes counted per bucket (queries.BUCKET_S) by the time of the change, for
+        the buckets from the one holding `since` to the one holding `until`; empty buckets are
+        left out. Buckets are kept MOVES_KEPT_S after they end. Raises StoreUnavailable."""
         ...
 
     async def ping(self) -> None:

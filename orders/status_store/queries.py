@@ -13,10 +13,18 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from orders.domain.stages import Move
 from orders.domain.status import OrderStatus
 from orders.status_store.model import OrderView
 
 MAX_LIMIT = 100
+# Status changes are counted per bucket of this many seconds of their time (for throughput
+# plots); a bucket is kept for MOVES_KEPT_S after it ends.
+BUCKET_S = 10
+MOVES_KEPT_S = 15 * 60
+
+# Bucket start (epoch seconds, a multiple of BUCKET_S) -> how many of each move it saw.
+MoveCounts = dict[int, dict[Move, int]]
 _ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 
 
@@ -75,3 +83,23 @@ class Stats:
     @property
     def placed_per_second(self) -> float:
         return self.placed_last_minute / 60
+
+
+def bucket_start(epoch_seconds: float) -> int:
+    """The start of the bucket that counts a change at `epoch_seconds`."""
+    return math.floor(epoch_seconds / BUCKET_S) * BUCKET_S
+
+
+def move_field(move: Move) -> str:
+    """How a move is named in a bucket's hash: `PENDING>VALIDATED`, `>PENDING` for a new order."""
+    previous, new = move
+    return f"{previous.value if previous else ''}>{new.value}"
+
+
+def parse_move(field_name: str) -> Move | None:
+    """The move a bucket's field names; None for a field this version does not know."""
+    previous, sep, new = field_name.partition(">")
+    known = OrderStatus.__members__
+    if not sep or new not in known or (previous and previous not in known):
+        return None
+    return (OrderStatus(previous) if previous else None, OrderStatus(new))

@@ -36,7 +36,7 @@ from orders.redis_support import redis_client, text, unavailable_on_redis_errors
 from orders.status_store import redis_scripts as lua
 from orders.status_store.change_log import DEFAULT_CHANGE_LOG_LEN, RedisChangeLog
 from orders.status_store.model import HistoryEntry, OrderView, StalledOrder, StatusChange
-from orders.status_store.queries import ListQuery, OrderPage, Stats
+from orders.status_store.queries import ListQuery, MoveCounts, OrderPage, Stats
 from orders.status_store.redis_queries import RedisOrderQueries
 from orders.status_store.tables import TableKeys
 
@@ -157,6 +157,9 @@ class RedisStatusStore:
 
     async def stats(self) -> Stats:
         return await self._queries.stats()
+
+    async def moves(self, since: datetime, until: datetime) -> MoveCounts:
+        return await self._queries.moves(since.timestamp(), until.timestamp())
 
     async def ping(self) -> None:
         with unavailable_on_redis_errors("ping"):

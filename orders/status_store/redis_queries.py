@@ -12,7 +12,15 @@ from redis.asyncio import Redis
 
 from orders.domain.status import OrderStatus
 from orders.redis_support import text, unavailable_on_redis_errors
-from orders.status_store.queries import Cursor, ListQuery, Stats
+from orders.status_store.queries import (
+    BUCKET_S,
+    Cursor,
+    ListQuery,
+    MoveCounts,
+    Stats,
+    bucket_start,
+    parse_move,
+)
 from orders.status_store.redis_scripts import CHOOSE_TABLE
 from orders.status_store.tables import TableKeys
 
@@ -85,6 +93,23 @@ return out
 )
 
 
+# KEYS[1] the pointer; ARGV[1], ARGV[2] the table; ARGV[3] the first bucket's start, ARGV[4]
+# the last one's, ARGV[5] the bucket width. Returns {{start, hash as a flat list}...}, leaving
+# out empty buckets.
+MOVES = (
+    CHOOSE_TABLE
+    + """
+local out = {}
+for start = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]) do
+  local counts = redis.call('HGETALL', tbl .. ':moved:' .. start)
+  if #counts > 0 then out[#out + 1] = {start, counts} end
+end
+return out
+"""
+)
+MAX_BUCKETS = 1000  # what one call may read: more than MOVES_KEPT_S holds
+
+
 def _index(query: ListQuery) -> tuple[str, str]:
     """The index to walk, and the status to filter on ('' none)."""
     status = query.status.value if query.status else ""
@@ -101,6 +126,7 @@ class RedisOrderQueries:
         self._table = table  # '': the live table
         self._list = client.register_script(LIST)
         self._stats = client.register_script(STATS)
+        self._moves = client.register_script(MOVES)
 
     async def list_rows(self, query: ListQuery) -> tuple[list[Row], Cursor | None]:
         """The page's orders as stored (id, hash) and the next page's cursor."""
@@ -126,6 +152,20 @@ class RedisOrderQueries:
             counts={s: int(n) for s, n in zip(statuses, counts, strict=True)},
             placed_last_minute=int(placed),
         )
+
+    async def moves(self, since: float, until: float) -> MoveCounts:
+        last = bucket_start(until)
+        first = max(bucket_start(since), last - (MAX_BUCKETS - 1) * BUCKET_S)
+        args = [self._table, self.keys.legacy, str(first), str(last), str(BUCKET_S)]
+        with unavailable_on_redis_errors("moves"):
+            found = await self._moves(keys=[self.keys.pointer], args=args)
+        counts: MoveCounts = {}
+        for start, flat in found:
+            for name, count in _flat(flat).items():
+                move = parse_move(name)
+                if move is not None:
+                    counts.setdefault(int(start), {})[move] = int(count)
+        return counts
 
 
 def _flat(flat: Sequence[Any]) -> dict[str, str]:

@@ -17,6 +17,7 @@ from typing import Any
 from orders.domain.status import INITIAL, OrderStatus, predecessors
 from orders.status_store.change_feed import feed_message
 from orders.status_store.model import StatusChange
+from orders.status_store.queries import BUCKET_S, MOVES_KEPT_S
 
 FROZEN = -1  # what APPLY returns for a write to the live table while it is frozen
 
@@ -42,7 +43,10 @@ end
 # (MAXLEN ~); each published note is appended there first, and published with its entry's id.
 # Besides the order's own keys it keeps the list indexes (orders/status_store/tables.py):
 # by-created, by-customer:{C} and by-status:{S}, all scored by the order's creation time, and
-# the per-second count of placed orders (placed:{epoch second}, expiring 2 minutes after).
+# the per-second count of placed orders (placed:{epoch second}, expiring 2 minutes after),
+# and each change counted by its move in a hash per bucket of BUCKET_S seconds of its time
+# (moved:{bucket start}, field '{previous status}>{status}' ('' previous for a new order),
+# expiring MOVES_KEPT_S after the bucket ends; a replay's old times expire at once).
 # The transition table stays in Python: the caller passes the predecessors, so Lua only
 # compares. Versions are Kafka offsets, compared as Lua numbers (exact below 2^53).
 # Returns how many changes were written (the others were old, repeated or illegal), or FROZEN
@@ -53,6 +57,7 @@ APPLY = (
 if ARGV[1] == '' and redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 """
     + CHOOSE_TABLE
+    + f"local BUCKET, KEPT = {BUCKET_S}, {MOVES_KEPT_S}\n"
     + """
 local initial = ARGV[3]
 local channel = ARGV[5] or ''
@@ -66,6 +71,13 @@ local function announce(note)
     note = string.sub(note, 1, -2) .. ',"id":"' .. id .. '"}'
   end
   redis.call('PUBLISH', channel, note)
+end
+
+local function moved(c, from)
+  local start = math.floor(tonumber(c.at) / BUCKET) * BUCKET
+  local key = tbl .. ':moved:' .. start
+  redis.call('HINCRBY', key, from .. '>' .. c.status, 1)
+  redis.call('EXPIREAT', key, start + BUCKET + KEPT)
 end
 
 local function created(c)
@@ -103,6 +115,7 @@ local function apply(c)
   redis.call('HSET', order, 'status', c.status, 'version', c.version, unpack(c.set))
   if #c.unset > 0 then redis.call('HDEL', order, unpack(c.unset)) end
   redis.call('RPUSH', order .. ':history', c.entry)
+  moved(c, stored[1] or '')
   if c.terminal then
     redis.call('ZREM', tbl .. ':active', c.order_id)
   else

@@ -13,6 +13,8 @@ a Redis written before tables existed, or one that lost its data, still has a li
     {prefix}:by-status:{S}      the orders now in status S (same scores)
     {prefix}:by-customer:{C}    customer C's orders (same scores)
     {prefix}:placed:{second}    orders placed in that epoch second (expires after 2 minutes)
+    {prefix}:moved:{start}      status changes in the 10 s from `start`, per move (hash
+                                `PENDING>VALIDATED` -> count; expires 15 minutes after)
     {ns}:changes                pub/sub channel: every live status change (the change feed)
     {ns}:changes:log            stream: the recent notes of the change feed (the change log)
     {ns}:replay:{name}          how far the build of table `name` has read the event log
@@ -114,6 +116,7 @@ class TableKeys:
                 active_key(table),
                 f"{table}:by-*",
                 f"{table}:placed:*",
+                f"{table}:moved:*",
             ]
         self.name_of(table)  # a table prefix, never a namespace
         return [f"{table}:*"]

@@ -11,7 +11,7 @@ import pytest
 
 from orders.domain.status import OrderStatus
 from orders.status_store import StatusChange, StatusStore
-from orders.status_store.queries import ListQuery
+from orders.status_store.queries import BUCKET_S, ListQuery, bucket_start
 
 S = OrderStatus
 T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -130,3 +130,37 @@ class OrderQueriesContract(ABC):  # noqa: B024 - abstract by its fixture, not by
         assert stats.counts[S.REJECTED] == 1
         assert stats.counts[S.VALIDATED] == 0
         assert stats.placed_last_minute == 2
+
+    async def test_moves_are_counted_per_bucket_of_their_time(self, store: StatusStore) -> None:
+        now = datetime.fromtimestamp(bucket_start(time.time()) + 3, UTC)  # 3 s into a bucket
+        earlier = now - timedelta(seconds=BUCKET_S)
+        await place(store, 1, at=earlier)
+        await place(store, 2, at=now)
+        await place(store, 3, at=now)
+        await store.apply(
+            StatusChange(order_id=order_id(2), status=S.VALIDATED, version=21, at=now)
+        )
+        await store.apply(StatusChange(order_id=order_id(2), status=S.REJECTED, version=22, at=now))
+        # old or repeated changes are not counted
+        await store.apply(StatusChange(order_id=order_id(2), status=S.REJECTED, version=22, at=now))
+        await store.apply(StatusChange(order_id=order_id(3), status=S.PAID, version=31, at=now))
+
+        counts = await store.moves(earlier, now)
+
+        assert counts == {
+            bucket_start(earlier.timestamp()): {(None, S.PENDING): 1},
+            bucket_start(now.timestamp()): {
+                (None, S.PENDING): 2,
+                (S.PENDING, S.VALIDATED): 1,
+                (S.VALIDATED, S.REJECTED): 1,
+            },
+        }
+        assert await store.moves(now, now + timedelta(minutes=1)) == {
+            bucket_start(now.timestamp()): counts[bucket_start(now.timestamp())]
+        }
+
+    async def test_moves_of_long_ago_are_not_kept(self, store: StatusStore) -> None:
+        await place(store, 1)  # in 2025
+        await move(store, 1, S.VALIDATED)
+
+        assert await store.moves(T0 - timedelta(minutes=1), T0 + timedelta(hours=2)) == {}

@@ -67,7 +67,13 @@ def test_names_that_would_break_keys_or_patterns_are_refused(name: str) -> None:
 
 def test_drop_patterns_never_reach_beyond_the_table() -> None:
     # The legacy table's patterns leave the idempotency keys, the pointer and other tables.
-    assert KEYS.patterns("ns") == ["ns:order:*", "ns:active", "ns:by-*", "ns:placed:*"]
+    assert KEYS.patterns("ns") == [
+        "ns:order:*",
+        "ns:active",
+        "ns:by-*",
+        "ns:placed:*",
+        "ns:moved:*",
+    ]
     assert KEYS.patterns("ns:t:x") == ["ns:t:x:*"]
     with pytest.raises(ReplayError):
         KEYS.patterns("elsewhere")

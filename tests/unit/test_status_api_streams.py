@@ -166,6 +166,7 @@ async def test_stats() -> None:
         assert body["orders_by_status"]["COMPLETED"] == 0
         assert set(body) == {
             "orders_by_status",
+            "orders_by_stage",
             "placed_last_minute",
             "placed_per_second",
             "change_feed",
