@@ -1,25 +1,25 @@
 """The local stack: Kafka and Redis (unless the settings name servers), the front door,
 N workers and the status API, each a child process. Used by `dev`, `demo` and e2e tests."""
 
+import asyncio
 import functools
 import logging
 import os
 import sys
 import time
 import urllib.request
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.error import URLError
-
-from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient
 
 from orderflow.infra.kafka import LocalKafka, ensure_kafka_libs
 from orderflow.infra.ports import accepts_connections, free_port
 from orderflow.infra.process import ChildProcess
 from orderflow.infra.redis import LocalRedis
 from orders.contracts.admin import ensure_topics
+from orders.contracts.group import GroupDescriber, GroupView
+from orders.errors import KafkaUnavailable
 from orders.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -138,22 +138,32 @@ class LocalStack:
             self.processes[name].wait_ready(probe, max(1.0, deadline - time.monotonic()))
         worker = self.processes.get("worker-1")
         if worker is not None:
-            admin = AdminClient({"bootstrap.servers": self.settings.kafka_bootstrap_servers})
-            probe = functools.partial(self._group_stable, admin)
-            worker.wait_ready(probe, max(1.0, deadline - time.monotonic()))
+            worker.wait_ready(self._group_stable, max(1.0, deadline - time.monotonic()))
         for name, url in self.worker_metrics_urls.items():  # tables recovered, not rebalancing
             if name in self.processes and self.processes[name].running:
                 ready = functools.partial(_worker_ready, url)
                 self.processes[name].wait_ready(ready, max(1.0, deadline - time.monotonic()))
 
-    def _group_stable(self, admin: AdminClient) -> bool:
-        """True when the workers' consumer group is Stable with every worker in it."""
-        try:
-            futures = admin.describe_consumer_groups([self.settings.worker_group])
-            group = futures[self.settings.worker_group].result(timeout=5)
-        except (KafkaException, FutureTimeout):  # no group yet, or the coordinator is loading
-            return False
-        return str(group.state).endswith("STABLE") and len(group.members) >= self.workers
+    def _group_stable(self) -> bool:
+        """True when the workers' consumer group is Stable with every worker in it. Asked with
+        aiokafka's admin client (confluent's AdminClient aborts the process when the broker
+        goes away mid-request), on a thread of its own, so a caller's event loop is no matter."""
+        describer = GroupDescriber(
+            self.settings.kafka_bootstrap_servers, self.settings.worker_group
+        )
+
+        async def describe() -> GroupView:
+            try:
+                return await describer.describe()
+            finally:
+                await describer.close()
+
+        with ThreadPoolExecutor(1) as pool:
+            try:
+                group = pool.submit(asyncio.run, describe()).result()
+            except KafkaUnavailable:  # no group yet, or the coordinator is loading
+                return False
+        return group.state == "Stable" and len(group.members) >= self.workers
 
     def stop(self) -> None:
         # Front door first: it flushes what it accepted while workers still run. Then the
