@@ -6,7 +6,6 @@ module starts and stops with the app; the status table's figures are read per re
 """
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from orders.settings import Settings
 from orders.status_store import StatusStore
 from status_api.dashboard_snapshot import Pipeline, StoreFigures, snapshot
 from status_api.pipeline_sampler import KEEP_S, PipelineHistory, PipelineSampler
+from status_api.tasks import running
 from status_api.views import STORE
 
 DASHBOARD_DIR = Path(__file__).with_name("dashboard")
@@ -63,17 +63,14 @@ def _sampler(
             servers, group, client_id="orderflow-dashboard", timeout_s=KAFKA_TIMEOUT_S
         )
         describer = GroupDescriber(servers, group, timeout_s=KAFKA_TIMEOUT_S)
-        task = asyncio.create_task(
-            PipelineSampler(offsets, describer, consumed=(topics.order_events, topics.stock),
-                            dead_letters=topics.dead_letters, history=history)
-            .run(settings.status_api_dashboard_interval_s)
+        pipeline = PipelineSampler(
+            offsets, describer, consumed=(topics.order_events, topics.stock),
+            dead_letters=topics.dead_letters, history=history,
         )  # fmt: skip
         try:
-            yield
+            async with running(pipeline.run(settings.status_api_dashboard_interval_s)):
+                yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
             await describer.close()
             await asyncio.to_thread(offsets.close)  # waits for a read still in its thread
 

@@ -2,8 +2,6 @@
 that feeds it from Redis (when the app owns its store), and an early end for waits at shutdown.
 """
 
-import asyncio
-import contextlib
 import functools
 from collections.abc import AsyncIterator, Callable
 
@@ -14,6 +12,7 @@ from orders.status_store.tables import TableKeys
 from status_api.feed import ChangeFeed
 from status_api.streams import HEARTBEAT_S
 from status_api.subscriber import follow, subscriber_client
+from status_api.tasks import running
 from status_api.watch import FEED
 
 
@@ -40,12 +39,7 @@ def _subscriber(
     async def subscriber(app: web.Application) -> AsyncIterator[None]:
         channel = TableKeys(settings.redis_namespace).changes
         connect = functools.partial(subscriber_client, settings.redis_url)
-        task = asyncio.create_task(follow(connect, channel, feed))
-        try:
+        async with running(follow(connect, channel, feed)):
             yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     return subscriber

@@ -3,14 +3,12 @@ orders placed while it is open move from "Preparing" to "Ready" without a reload
 are listed apart with their reason. Leaves a screenshot in .cache/artefacts/board.png."""
 
 import asyncio
-import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import aiohttp
 import pytest
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page
 from ulid import ULID
 
 from orderflow.client import OrderflowClient, order_body
@@ -19,9 +17,8 @@ from orderflow.stock import set_stock
 from orders.domain.status import OrderStatus
 from orders.status_store import StatusChange
 from orders.status_store.redis import RedisStatusStore
+from tests.e2e.browser import ARTEFACTS, browser_page
 from tests.e2e.conftest import StackFactory
-
-ARTEFACTS = Path(__file__).resolve().parents[2] / ".cache" / "artefacts"
 
 # Every order id each list of the board showed, in the order it showed them.
 RECORD_MOVES = """
@@ -43,17 +40,9 @@ document.addEventListener("DOMContentLoaded", () => {
 
 @pytest.fixture
 async def page() -> AsyncIterator[Page]:
-    chromium = shutil.which("chromium")
-    assert chromium, "chromium is not installed: run `make setup` (scripts/setup-chromium.sh)"
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 720})
-            page.set_default_timeout(60_000)
-            await page.add_init_script(RECORD_MOVES)
-            yield page
-        finally:
-            await browser.close()
+    async with browser_page(1280, 720, timeout_ms=60_000) as page:
+        await page.add_init_script(RECORD_MOVES)
+        yield page
 
 
 async def feed_connected(http: aiohttp.ClientSession, stack: LocalStack) -> None:

@@ -2,13 +2,12 @@
 the lag table and the sparklines render and follow the pipeline without a reload. Leaves a
 screenshot in .cache/artefacts/dashboard.png (docs/dashboard.png is one)."""
 
-import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page
 from ulid import ULID
 
 from orderflow.client import OrderflowClient, order_body
@@ -17,9 +16,9 @@ from orderflow.stock import set_stock
 from orders.domain.status import OrderStatus
 from orders.status_store import StatusChange
 from orders.status_store.redis import RedisStatusStore
+from tests.e2e.browser import ARTEFACTS, browser_page
 from tests.e2e.conftest import StackFactory
 from tests.e2e.dashboard_helpers import caught_up, start_workers, stop_workers, until
-from tests.e2e.test_board import ARTEFACTS
 
 # Restarting the workers is a rebalance with table recovery: the rare Faust event miss (README,
 # Known limits) can leave an order unprocessed, so these rerun like the worker fault tests.
@@ -30,16 +29,8 @@ LAGGING_ROW = "#lag tbody td.lagging"
 
 @pytest.fixture
 async def page() -> AsyncIterator[Page]:
-    chromium = shutil.which("chromium")
-    assert chromium, "chromium is not installed: run `make setup` (scripts/setup-chromium.sh)"
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            page = await browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(120_000)
-            yield page
-        finally:
-            await browser.close()
+    async with browser_page(1400, 1000, timeout_ms=120_000) as page:
+        yield page
 
 
 async def overdue_paid_orders(stack: LocalStack, count: int) -> None:
