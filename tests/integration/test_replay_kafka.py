@@ -96,15 +96,13 @@ def test_until_a_time_uses_the_brokers_timestamps(settings: Settings) -> None:
 
 def test_ctrl_c_leaves_a_resumable_build_and_no_freeze(settings: Settings) -> None:
     publish(settings, 2000)
-    # Thousands of one-record batches: a few seconds even on an idle machine, so the SIGINT
-    # lands mid-build (with batches of 10 a loaded CI machine once finished first).
+    # Small batches, so the build has many steps to be interrupted between.
     slow = settings.model_copy(update={"replay_batch": 2})
     command, env = replay_command(slow)
     child = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
-        asyncio.run(wait_for_progress(settings, within=60))
-        child.send_signal(signal.SIGINT)
+        interrupt_mid_build(child, settings, within=60)
         out, err = child.communicate(timeout=60)
     finally:
         child.kill()
@@ -121,17 +119,36 @@ def test_ctrl_c_leaves_a_resumable_build_and_no_freeze(settings: Settings) -> No
     assert asyncio.run(redis_get(settings, f"{ns}:status-table")) is not None
 
 
-async def wait_for_progress(settings: Settings, within: float) -> None:
-    """Until some build has written records."""
-    client: Redis = Redis.from_url(settings.redis_url, decode_responses=True)
+def interrupt_mid_build(child: "subprocess.Popen[str]", settings: Settings, within: float) -> None:
+    """SIGINT the replay once it has written records but long before it ends, however fast or
+    loaded the machine: it runs in slices of SLICE_S (SIGSTOP/SIGCONT) until it has progress,
+    gets the SIGINT while stopped, and is let go. (Waiting for progress and then signalling
+    raced: a loaded CI machine once finished the whole build in between.)"""
     deadline = time.monotonic() + within
+    child.send_signal(signal.SIGSTOP)
     try:
-        while time.monotonic() < deadline:
-            async for key in client.scan_iter(f"{settings.redis_namespace}:replay:*"):
-                if int(await client.hget(key, "events") or 0) > 0:
-                    return
-            await asyncio.sleep(0.01)
-        raise AssertionError(f"no replay progress within {within}s")
+        while not asyncio.run(build_progressed(settings)):
+            assert child.poll() is None, "the replay ended before it wrote any progress"
+            assert time.monotonic() < deadline, f"no replay progress within {within}s"
+            child.send_signal(signal.SIGCONT)
+            time.sleep(SLICE_S)  # a time slice for the child, not a wait for a condition
+            child.send_signal(signal.SIGSTOP)
+        child.send_signal(signal.SIGINT)
+    finally:
+        child.send_signal(signal.SIGCONT)
+
+
+SLICE_S = 0.05
+
+
+async def build_progressed(settings: Settings) -> bool:
+    """Whether some build has written records."""
+    client: Redis = Redis.from_url(settings.redis_url, decode_responses=True)
+    try:
+        async for key in client.scan_iter(f"{settings.redis_namespace}:replay:*"):
+            if int(await client.hget(key, "events") or 0) > 0:
+                return True
+        return False
     finally:
         await client.aclose()
 
