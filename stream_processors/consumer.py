@@ -51,9 +51,9 @@ def rewind_targets(committed: Mapping[Any, int | None], is_changelog: Any) -> li
 
 
 class RewindingConsumer(faust_aiokafka.Consumer):
-    """Faust's aiokafka consumer; stale events do not count towards commits, and after seeking
-    to committed offsets it also rewinds the stream partitions aiokafka skipped (see the module
-    docstring)."""
+    """Faust's aiokafka consumer with the four fixes of the module docstring: stale acks and
+    offset jumps do not count, commits start at the committed offset and stop below what is in
+    flight, and partitions aiokafka left unsought are rewound."""
 
     def ack(self, message: Any) -> bool:
         if self._is_stale(message):
@@ -71,25 +71,40 @@ class RewindingConsumer(faust_aiokafka.Consumer):
             message.generation_id != app.consumer_generation_id or not app.flow_control.is_active()
         )
 
+    _floors: dict[Any, int] | None = None  # during a commit: _in_flight_floors(), computed once
+
+    def _filter_committable_offsets(self, tps: Any) -> dict[Any, int]:
+        # One pass over the records in flight per commit, not one per partition.
+        self._floors = self._in_flight_floors()
+        try:
+            offsets: dict[Any, int] = super()._filter_committable_offsets(tps)
+            return offsets
+        finally:
+            self._floors = None
+
     def _new_offset(self, tp: Any) -> int | None:
         acked: list[int] = self._acked[tp]
         acked.sort()
-        run = committable_run(acked, self._committed_offset[tp], self._in_flight_floor(tp))
+        floors = self._floors if self._floors is not None else self._in_flight_floors()
+        run = committable_run(acked, self._committed_offset[tp], floors.get(tp))
         if not run:
             return None
         del acked[: len(run)]
         self._acked_index[tp].difference_update(run)
         return run[-1] + 1
 
-    def _in_flight_floor(self, tp: Any) -> int | None:
-        """The lowest offset of `tp` a stream took in this generation and has not acked."""
+    def _in_flight_floors(self) -> dict[Any, int]:
+        """Per partition, the lowest offset a stream took in this generation and has not
+        acked yet."""
         generation = self.app.consumer_generation_id
-        offsets = [
-            message.offset
-            for message in list(self._unacked_messages)
-            if message.tp == tp and not message.acked and message.generation_id == generation
-        ]
-        return min(offsets, default=None)
+        floors: dict[Any, int] = {}
+        for message in list(self._unacked_messages):
+            if message.acked or message.generation_id != generation:
+                continue
+            tp, offset = message.tp, message.offset
+            if offset < floors.get(tp, offset + 1):
+                floors[tp] = offset
+        return floors
 
     async def _add_gap(self, tp: Any, offset_from: int, offset_to: int) -> None:
         log.warning(
