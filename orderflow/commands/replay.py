@@ -7,6 +7,7 @@ Exit codes: 0 done (for --verify: the tables are identical), 1 --verify found di
 import asyncio
 import json
 import logging
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -56,17 +57,32 @@ async def replayer(settings: Settings, stop_after_batches: int | None) -> AsyncI
 Action = Callable[["Replayer"], Awaitable[int]]
 
 
+def _stop_on_ctrl_c(made: "Replayer") -> None:
+    """Ctrl-C (SIGINT) cancels the command, and also asks a build to stop after the batch it is
+    writing: a cancellation can be absorbed on its way (it was, now and then, by a task awaiting
+    another one), and the build then went on to switch the live table after a Ctrl-C."""
+    task = asyncio.current_task()
+
+    def interrupted() -> None:
+        made.stop.request("interrupted")
+        if task is not None:
+            task.cancel()
+
+    asyncio.get_running_loop().add_signal_handler(signal.SIGINT, interrupted)
+
+
 def run(settings: Settings, action: Action, stop_after_batches: int | None = None) -> int:
     """Run `action` with a replayer; its exit code, whatever happens (see the module doc)."""
     from orders.replay.builder import ReplayStopped
 
     async def main() -> int:
         async with replayer(settings, stop_after_batches) as made:
+            _stop_on_ctrl_c(made)
             return await action(made)
 
     try:
         return asyncio.run(main())
-    except (KeyboardInterrupt, ReplayStopped) as e:
+    except (KeyboardInterrupt, ReplayStopped, asyncio.CancelledError) as e:
         _err.print(f"interrupted{f' ({e})' if str(e) else ''}: run it again to resume")
         return EXIT_INTERRUPTED
     except Exception as e:  # the exit code must say "error", never 1 ("differences")

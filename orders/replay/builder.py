@@ -37,6 +37,16 @@ class ReplayStopped(ReplayError):
     """The build stopped after the batches it was allowed (a hook for tests); resumable."""
 
 
+class StopRequest:
+    """Set from outside (Ctrl-C): the build stops, resumably, after the batch it is writing."""
+
+    def __init__(self) -> None:
+        self.reason = ""
+
+    def request(self, reason: str) -> None:
+        self.reason = reason
+
+
 class Builder:
     def __init__(
         self,
@@ -47,8 +57,10 @@ class Builder:
         batch: int,
         reporter: Reporter,
         stop_after_batches: int | None = None,
+        stop: StopRequest | None = None,
     ) -> None:
         self.source = source
+        self.stop = stop or StopRequest()
         self.writer = writer
         self.build = build
         self.batch = batch
@@ -133,6 +145,8 @@ class Builder:
         self.batches += 1
         if self.stop_after_batches is not None and self.batches >= self.stop_after_batches:
             raise ReplayStopped(f"stopped after {self.batches} batches, as asked")
+        if self.stop.reason:
+            raise ReplayStopped(self.stop.reason)
 
     async def _skip_unreadable(self, due: Mapping[int, int]) -> None:
         """Move past offsets that hold nothing to read (transaction markers, say): the

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from orders.errors import ReplayError
 from orders.replay.build import Build, Mode, Reporter, Silent, State, lag, new_name
-from orders.replay.builder import Builder
+from orders.replay.builder import Builder, StopRequest
 from orders.replay.redis_tables import StatusTables
 from orders.replay.redis_writer import TableWriter
 from orders.replay.source import LogSource
@@ -51,11 +51,12 @@ class Replayer:
     grace_s: float = 1.0
     reporter: Reporter = field(default_factory=Silent)
     stop_after_batches: int | None = None  # a hook for tests: stop (resumably) after N batches
+    stop: StopRequest = field(default_factory=StopRequest)  # Ctrl-C
 
     def builder(self, build: Build) -> Builder:
         return Builder(
             self.source, self.writer, build, batch=self.batch, reporter=self.reporter,
-            stop_after_batches=self.stop_after_batches,
+            stop_after_batches=self.stop_after_batches, stop=self.stop,
         )  # fmt: skip
 
     async def start(self, mode: Mode, name: str, until: Until | None = None) -> Build:
