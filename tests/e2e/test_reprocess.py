@@ -8,10 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
+import pytest
 from confluent_kafka import ConsumerGroupState
 from confluent_kafka.admin import AdminClient
-
-import pytest
 
 from orderflow.client import OrderflowClient, order_body
 from orderflow.records import read_topic
