@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     worker_heartbeat_s: float = Field(2.0, gt=0)
     worker_commit_interval_s: float = Field(1.0, gt=0)
     worker_metrics_port: int = Field(0, ge=0, le=65535)  # Prometheus /metrics; 0 = off
+    worker_max_in_flight: int = Field(1000, ge=1)  # records per agent taken and not yet done
+    worker_producer_linger_ms: float = Field(2.0, ge=0)  # sends batched this long by Faust
     dlq_max_attempts: int = Field(3, ge=1)  # tries of a failing handler before dead-lettering
 
     # Deadlines: orders stuck in a stage longer than this are cancelled (with compensation)

@@ -4,7 +4,8 @@ log, in a table keyed by order id (so on the same worker as the order's payment)
 The payment stage reads the log in order and may lag behind (a slow gateway): without this,
 a request made while the order is RESERVED would always sit behind its StockReserved and be
 refused. With it, the payment stage checks for a noted request before it charges, so
-cancellation wins until the charge starts. The decision is still taken once, by the payment
+cancellation wins until the charge starts. The order log's reader notes a request as soon as
+it reads it (stream_processors/pipeline.py). The decision is still taken once, by the payment
 stage, and recorded in its events and table.
 """
 
@@ -13,8 +14,7 @@ from typing import Any
 from orders.contracts import codec
 from orders.contracts.codec import decode_order_event
 from orders.domain.events import AnyOrderEvent, CancellationRequested
-from stream_processors.deps import FaustTopics, StageDeps
-from stream_processors.streams import RAW_TABLE, run_stage
+from stream_processors.streams import RAW_TABLE, Handle
 
 
 class CancellationRequests:
@@ -36,20 +36,14 @@ class CancellationRequests:
         return event if isinstance(event, CancellationRequested) else None
 
 
-def register(
-    app: Any, topics: FaustTopics, deps: StageDeps, partitions: int
-) -> tuple[Any, CancellationRequests]:
+def requests_table(app: Any, partitions: int) -> CancellationRequests:
     table = app.Table("cancellation-requests", default=None, partitions=partitions, **RAW_TABLE)
-    requests = CancellationRequests(table)
+    return CancellationRequests(table)
 
+
+def intake(requests: CancellationRequests) -> Handle[AnyOrderEvent]:
     async def handle(event: AnyOrderEvent, offset: int) -> None:
         if isinstance(event, CancellationRequested):
             requests.note(event)
 
-    async def cancellation_intake(stream: Any) -> None:
-        await run_stage(stream, decode_order_event, handle, stage="cancellation-intake", deps=deps)
-
-    agent = app.agent(topics.order_events, name="orderflow.cancellation_intake")(
-        cancellation_intake
-    )
-    return agent, requests
+    return handle

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import REGISTRY, Counter, Gauge, start_http_server
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
 
 from stream_processors.lag import ConsumerLag
 
@@ -33,6 +33,22 @@ HANDLER_FAILURES = Counter(
     "Failed attempts of a handler that raised an unexpected error (a bug): retried, then "
     "dead-lettered",
     ["stage", "error_class"],
+)
+STATUS_WRITES = Histogram(
+    "orderflow_status_write_changes",
+    "Status changes written to the status table per Redis call (the projection groups them)",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)
+IN_FLIGHT = Gauge(
+    "orderflow_worker_records_in_flight",
+    "Records a worker has taken from a topic and not finished yet",
+    ["topic"],
+)
+FETCH_GAPS = Counter(
+    "orderflow_worker_fetch_gaps",
+    "Times the fetcher skipped records of a partition (around a rebalance) and the worker "
+    "sought back to read them",
+    ["topic"],
 )
 CONSUMER_LAG = ConsumerLag()  # refreshed by a timer (stream_processors/lag.py) when served
 REGISTRY.register(CONSUMER_LAG)

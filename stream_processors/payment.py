@@ -5,7 +5,6 @@ import asyncio
 import logging
 from typing import Any
 
-from orders.contracts.codec import decode_order_event
 from orders.contracts.upcasters import upcast_embedded
 from orders.domain import payment as rules
 from orders.domain.cancellation import (
@@ -27,8 +26,8 @@ from orders.domain.events import (
 )
 from orders.errors import GatewayTimeout
 from stream_processors.cancellation import CancellationRequests
-from stream_processors.deps import FaustTopics, StageDeps
-from stream_processors.streams import RAW_TABLE, run_stage
+from stream_processors.deps import StageDeps
+from stream_processors.streams import RAW_TABLE
 
 log = logging.getLogger(__name__)
 
@@ -107,15 +106,6 @@ class PaymentStage:
             self._put(event.order_id, ENDED)
 
 
-def register(
-    app: Any, topics: FaustTopics, deps: StageDeps, partitions: int, requests: CancellationRequests
-) -> Any:
+def records_table(app: Any, partitions: int) -> Any:
     # Keys and values are bytes: what a table recovers from its changelog must look up the same.
-    records = app.Table("payments", default=None, partitions=partitions, **RAW_TABLE)
-    stage = PaymentStage(records, requests, deps)
-
-    async def payment(stream: Any) -> None:
-        await run_stage(stream, decode_order_event, stage.handle, stage="payment", deps=deps)
-
-    agent = app.agent(topics.order_events, name="orderflow.payment")(payment)
-    return agent, records
+    return app.Table("payments", default=None, partitions=partitions, **RAW_TABLE)

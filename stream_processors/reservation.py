@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from orders.contracts.codec import decode_order_event
 from orders.contracts.upcasters import upcast_embedded
 from orders.domain import reservation as rules
 from orders.domain.events import (
@@ -12,8 +11,8 @@ from orders.domain.events import (
     StockLineRefused,
     StockLineReserved,
 )
-from stream_processors.deps import FaustTopics, StageDeps
-from stream_processors.streams import RAW_TABLE, run_stage
+from stream_processors.deps import StageDeps
+from stream_processors.streams import RAW_TABLE
 
 
 class ReservationStage:
@@ -69,13 +68,6 @@ def _saga(raw: bytes) -> rules.Reservation:
     return rules.Reservation.model_validate_json(upcast_embedded(raw))
 
 
-def register(app: Any, topics: FaustTopics, deps: StageDeps, partitions: int) -> Any:
+def sagas_table(app: Any, partitions: int) -> Any:
     # Keys and values are bytes: what a table recovers from its changelog must look up the same.
-    sagas = app.Table("reservations", default=None, partitions=partitions, **RAW_TABLE)
-    stage = ReservationStage(sagas, deps)
-
-    async def reservation(stream: Any) -> None:
-        await run_stage(stream, decode_order_event, stage.handle, stage="reservation", deps=deps)
-
-    agent = app.agent(topics.order_events, name="orderflow.reservation")(reservation)
-    return agent, sagas
+    return app.Table("reservations", default=None, partitions=partitions, **RAW_TABLE)

@@ -71,11 +71,23 @@ class StageLoop(Generic[T]):
         self.deps = deps
 
     async def process(self, message: Any) -> None:
+        """Decode the record, then handle it (both under the failure policy)."""
+        await self._run(message, lambda: self.handle(self.decode(message.value), message.offset))
+
+    async def handle_decoded(self, message: Any, event: T) -> None:
+        """Handle an event already decoded from `message`, under the failure policy."""
+        await self._run(message, lambda: self.handle(event, message.offset))
+
+    async def dead_letter_poison(self, message: Any, exc: DecodeError) -> None:
+        """`message` could not be decoded: dead-letter it at once."""
+        await self._dead_letter(message, exc, 1, _now())
+
+    async def _run(self, message: Any, attempt: Callable[[], Awaitable[None]]) -> None:
         failures = transient = 0
         first_failed_at: datetime | None = None
         while True:
             try:
-                await self.handle(self.decode(message.value), message.offset)
+                await attempt()
             except DecodeError as exc:  # poison: decoding again would fail again
                 await self._dead_letter(message, exc, 1, first_failed_at or _now())
                 return

@@ -1,11 +1,12 @@
-"""Which topic each stage reads. Every stage is an agent of one Faust app, so all of them
-share ONE consumer group (ORDERFLOW_WORKER_GROUP) and one committed offset per partition:
-rewinding a topic rewinds every stage that reads it."""
+"""Which topic each stage reads. One agent reads the order log for all of its stages and one
+reads the stock topic, in ONE consumer group (ORDERFLOW_WORKER_GROUP) with one committed
+offset per partition: rewinding a topic rewinds every stage that reads it."""
 
 from orders.contracts.topics import Topics, TopicSpec
 
 # Stage names as in the dead letters' `orderflow.stage` header -> the Topics field it reads.
 STAGE_TOPICS: dict[str, str] = {
+    "dispatch": "order_events",  # the order log's reader: records it cannot decode
     "validation": "order_events",
     "reservation": "order_events",
     "cancellation-intake": "order_events",

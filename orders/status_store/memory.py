@@ -1,6 +1,7 @@
 """In-memory status store: the fake for unit tests, held to the same contract as Redis."""
 
 import time
+from collections.abc import Sequence
 from datetime import datetime
 
 from orders.domain.status import OrderStatus, can_transition
@@ -21,6 +22,12 @@ class InMemoryStatusStore:
     def __init__(self) -> None:
         self.orders: dict[str, OrderView] = {}
         self.moved: MoveCounts = {}
+
+    async def apply_all(self, changes: Sequence[StatusChange]) -> int:
+        written = 0
+        for change in changes:
+            written += await self.apply(change)
+        return written
 
     async def apply(self, change: StatusChange) -> bool:
         current = self.orders.get(change.order_id)

@@ -1,5 +1,6 @@
 """The status store port. The Redis adapter and the in-memory fake both pass tests/contract."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -11,6 +12,12 @@ class StatusStore(Protocol):
     async def apply(self, change: StatusChange) -> bool:
         """Atomically apply `change`; False (and nothing written) when it is old, repeated or
         not a legal transition from the stored status. Raises StoreUnavailable."""
+        ...
+
+    async def apply_all(self, changes: Sequence[StatusChange]) -> int:
+        """Apply `changes` in order, atomically as one write (one round trip on Redis): each
+        is kept or ignored exactly as `apply` would. How many were written. Raises
+        StoreUnavailable."""
         ...
 
     async def get(self, order_id: str) -> OrderView | None:

@@ -116,15 +116,22 @@ class RedisStatusStore:
 
     async def apply(self, change: StatusChange) -> bool:
         """Raises StatusTableFrozen (a StoreUnavailable) while a replay switches tables."""
+        return await self.apply_all([change]) == 1
+
+    async def apply_all(self, changes: Sequence[StatusChange]) -> int:
+        """One APPLY call for the whole list. Raises StatusTableFrozen (a StoreUnavailable),
+        with nothing written, while a replay switches tables."""
+        if not changes:
+            return 0
         keys = [self.keys.pointer, self.keys.freeze]
         args = lua.apply_args(
-            self._table, self.keys.legacy, [change], self._channel, self._change_log_len
+            self._table, self.keys.legacy, changes, self._channel, self._change_log_len
         )
         with unavailable_on_redis_errors("apply"):
             written = int(await self._apply_script(keys=keys, args=args))
         if written == lua.FROZEN:
             raise StatusTableFrozen("the status table is being switched; retry shortly")
-        return written == 1
+        return written
 
     async def get(self, order_id: str) -> OrderView | None:
         with unavailable_on_redis_errors("get"):

@@ -107,6 +107,20 @@ class StatusStoreContract(ABC):  # noqa: B024 - abstract by its fixture, not by 
         assert view is not None
         assert [h.status for h in view.history] == [S.PENDING, S.VALIDATED]
 
+    async def test_a_batch_keeps_or_ignores_each_change_as_one_by_one(
+        self, store: StatusStore
+    ) -> None:
+        placed, validated, reserved = (
+            change(S.PENDING, 1), change(S.VALIDATED, 2), change(S.RESERVED, 3)
+        )  # fmt: skip
+        assert await store.apply_all([]) == 0
+        assert await store.apply_all([placed, placed, validated, change(S.PAID, 1)]) == 2
+        assert await store.apply_all([validated, reserved]) == 1
+        view = await store.get(ORDER_ID)
+        assert view is not None
+        assert [h.status for h in view.history] == [S.PENDING, S.VALIDATED, S.RESERVED]
+        assert view.version == 3
+
     @pytest.mark.parametrize(
         ("path", "illegal"),
         [

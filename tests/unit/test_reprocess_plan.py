@@ -68,14 +68,18 @@ def test_a_time_uses_the_first_offset_at_or_after_it() -> None:
 def test_every_stage_reads_the_topic_the_worker_app_subscribes_it_to() -> None:
     settings = Settings(kafka_bootstrap_servers="127.0.0.1:1", topic_prefix="x")
     topics = Topics.from_settings(settings)
-    agents = Wired(settings).worker.agents
-    subscribed = {name.replace("_", "-"): agent.channel.topics for name, agent in agents.items()}
-    assert subscribed == {stage: (topic_read_by(stage, topics).name,) for stage in STAGE_TOPICS}
+    worker = Wired(settings).worker
+    order_log_stages = {*worker.pipeline.loops, "projection", "dispatch"}
+    assert set(STAGE_TOPICS) == order_log_stages | {"inventory"}
+    for stage in STAGE_TOPICS:
+        agent = worker.agents["orders" if stage in order_log_stages else stage]
+        assert agent.channel.topics == (topic_read_by(stage, topics).name,)
 
 
-def test_readers_of_the_order_log_are_the_six_stages() -> None:
+def test_readers_of_the_order_log_are_its_stages_and_the_dispatcher() -> None:
     topics = Topics.from_settings(Settings())
     assert readers(topics.order_events, topics) == [
-        "validation", "reservation", "cancellation-intake", "payment", "fulfilment", "projection",
+        "dispatch", "validation", "reservation", "cancellation-intake", "payment", "fulfilment",
+        "projection",
     ]  # fmt: skip
     assert readers(topics.stock, topics) == ["inventory"]
