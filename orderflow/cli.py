@@ -1,18 +1,16 @@
 """The `orderflow` command: run the services, the local stack, the demo and the benchmark."""
 
 import asyncio
-import json
 import logging
 import signal
 from collections.abc import Mapping
-from pathlib import Path
 
 import click
 
 from orderflow.commands import asyncapi as asyncapi_commands
 from orderflow.commands import schema as schema_commands
 from orderflow.commands import status as status_command
-from orderflow.commands.bench_replay import bench_replay
+from orderflow.commands.bench import bench
 from orderflow.commands.dlq import dlq
 from orderflow.commands.replay import replay
 from orderflow.commands.reprocess import reprocess
@@ -127,49 +125,11 @@ def demo(workers: int, exit_after: bool) -> None:
     raise SystemExit(0 if ok else 1)
 
 
-@main.group(invoke_without_command=True)
-@click.option("-n", "--orders", default=500, show_default=True, type=click.IntRange(1))
-@click.option("-c", "--concurrency", default=32, show_default=True, type=click.IntRange(1))
-@click.option("--local", is_flag=True, help="Start a local stack for the run.")
-@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write JSON here.")
-@click.pass_context
-def bench(
-    ctx: click.Context, orders: int, concurrency: int, local: bool, json_path: Path | None
-) -> None:
-    """Post N orders over HTTP; report orders/s and POST-to-terminal latency.
-
-    `orderflow bench replay`: how fast the status table is rebuilt from the event log."""
-    if ctx.invoked_subcommand is not None:
-        return
-    from orderflow.bench import as_dict, run_bench
-    from orderflow.stack import LocalStack
-    from orderflow.stock import set_stock
-
-    settings = _settings()
-    stack = LocalStack(settings) if local else None
-    if stack is not None:
-        stack.start()
-        settings = stack.settings
-    try:
-        sku = "BENCH"
-        asyncio.run(set_stock(settings, {sku: orders}))
-        producer_url = f"http://{settings.producer_host}:{settings.producer_port}"
-        status_url = settings.status_api_public_url
-        result = asyncio.run(run_bench(producer_url, status_url, orders, concurrency, sku))
-    finally:
-        if stack is not None:
-            stack.stop()
-    text = json.dumps(as_dict(result), indent=2)
-    click.echo(text)
-    if json_path is not None:
-        json_path.write_text(text + "\n")
-
-
 main.add_command(dlq)
 main.add_command(reprocess)
 main.add_command(replay)
 main.add_command(status_command.status)
-bench.add_command(bench_replay)
+main.add_command(bench)
 
 
 def _wait_for_signal() -> None:

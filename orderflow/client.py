@@ -72,6 +72,35 @@ class OrderflowClient:
                 raise TimeoutError(f"order {order_id} not terminal after {within}s: {order}")
             await asyncio.sleep(interval)
 
+    async def watch_terminal(
+        self, order_id: str, within: float = 60.0, wait: float = 30.0
+    ) -> dict[str, Any]:
+        """Long-poll (`?wait=` with `since_version`) until the order reaches a terminal status:
+        each request returns as soon as the order changes. TimeoutError at the deadline."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        order: dict[str, Any] | None = None
+        while (remaining := deadline - loop.time()) > 0:
+            known = None if order is None else int(order["version"])
+            order = await self.changed(order_id, known, min(wait, remaining)) or order
+            if order is not None and OrderStatus(order["status"]) in TERMINAL:
+                return order
+        raise TimeoutError(f"order {order_id} not terminal after {within}s: {order}")
+
+    async def changed(self, order_id: str, known: int | None, wait: float) -> dict[str, Any] | None:
+        """The order once it is newer than version `known` (None: once it exists), waiting up
+        to `wait` seconds; None when nothing new came in that time."""
+        params = {"wait": f"{wait:.3f}"}
+        if known is not None:
+            params["since_version"] = str(known)
+        url = f"{self.status_url}/orders/{order_id}"
+        async with self.session.get(url, params=params) as response:
+            if response.status in (304, 404):
+                return None
+            response.raise_for_status()
+            result: dict[str, Any] = await response.json()
+            return result
+
     async def ready(self) -> bool:
         try:
             for base in (self.producer_url, self.status_url):

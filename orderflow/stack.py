@@ -65,6 +65,10 @@ class LocalStack:
     redis: LocalRedis | None = None
     processes: dict[str, ChildProcess] = field(default_factory=dict)
     worker_metrics_urls: dict[str, str] = field(default_factory=dict)  # by worker name
+    # How the front door, status API and workers run: `python -m orderflow.cli ...` in `cwd`.
+    # Another checkout's `.venv/bin/python` and directory run that checkout's code (bench --root).
+    python: str = sys.executable
+    cwd: Path = REPO_ROOT
 
     @property
     def producer_url(self) -> str:
@@ -108,8 +112,16 @@ class LocalStack:
         command, extra_env = self._command(name)
         process = ChildProcess(name, self.log_dir / f"{name}.log")
         env = {**_base_env(), **settings_env(self.settings), **extra_env}
-        process.spawn([sys.executable, "-m", "orderflow.cli", *command], REPO_ROOT, env=env)
+        process.spawn([self.python, "-m", "orderflow.cli", *command], self.cwd, env=env)
         self.processes[name] = process
+
+    def pids(self) -> dict[str, int]:
+        """The process id of each running server and process, by name ("kafka", "redis",
+        "producer", "status-api", "worker-1"...)."""
+        servers = {"kafka": self.kafka, "redis": self.redis}
+        pids = {name: server.pid for name, server in servers.items() if server is not None}
+        pids.update((name, process.pid) for name, process in self.processes.items())
+        return {name: pid for name, pid in pids.items() if pid is not None}
 
     def _command(self, name: str) -> tuple[list[str], dict[str, str]]:
         if name.startswith("worker-"):

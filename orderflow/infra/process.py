@@ -94,6 +94,11 @@ class ChildProcess:
         return self._proc is not None and self._proc.poll() is None
 
     @property
+    def pid(self) -> int | None:
+        """The process id while it runs (None once it exited or before it started)."""
+        return self._proc.pid if self._proc is not None and self.running else None
+
+    @property
     def returncode(self) -> int | None:
         """The exit code once the process was reaped (negative: the signal that ended it)."""
         return self._returncode()
@@ -186,6 +191,10 @@ class LocalServer(abc.ABC):
     @property
     def log_file(self) -> Path:
         return self._child.log_file
+
+    @property
+    def pid(self) -> int | None:
+        return self._child.pid
 
     def stop(self, timeout: float = 30) -> None:
         self._child.stop(timeout)

@@ -1,0 +1,61 @@
+"""`orderflow bench`'s options that belong together, and the stack's processes it samples."""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from orderflow.cli import main
+from orderflow.stack import LocalStack
+from orders.settings import Settings
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["--long-poll", "--poll", "0.1"], "--poll and --long-poll exclude each other"),
+        (["--local", "--pid", "kafka=1"], "--pid is for a stack started elsewhere"),
+        (["--workers", "3"], "--workers needs --local"),
+        (["--root", "."], "--root needs --local"),
+        (["--pid", "kafka"], "expected NAME=PID"),
+        (["--poll", "0"], "--poll"),
+    ],
+)
+def test_options_that_do_not_go_together(args: list[str], error: str) -> None:
+    result = CliRunner().invoke(main, ["bench", *args])
+
+    assert result.exit_code == 2
+    assert error in result.output
+
+
+def test_stack_runs_its_processes_with_the_python_and_directory_given(tmp_path: Path) -> None:
+    # A stand-in interpreter: records where and how it was started, then idles.
+    python = tmp_path / "python"
+    python.write_text('#!/bin/sh\necho "$PWD $*" > started\nexec sleep 30\n')
+    python.chmod(0o755)
+    stack = LocalStack(Settings(), log_dir=tmp_path / "logs", python=str(python), cwd=tmp_path)
+    try:
+        stack.start_process("producer")
+        deadline = time.monotonic() + 10
+        while not (tmp_path / "started").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+        assert (tmp_path / "started").read_text().split() == [
+            str(tmp_path), "-m", "orderflow.cli", "producer"
+        ]  # fmt: skip
+        pids = stack.pids()
+        assert list(pids) == ["producer"]
+        assert pids["producer"] != os.getpid()
+    finally:
+        stack.stop()
+    assert stack.pids() == {}
+
+
+def test_stack_defaults_to_this_interpreter_and_checkout() -> None:
+    stack = LocalStack(Settings())
+
+    assert stack.python == sys.executable
+    assert (stack.cwd / "orderflow" / "stack.py").exists()
