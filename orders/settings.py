@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     publish_timeout_s: float = Field(5.0, gt=0)
     retry_after_s: int = Field(3, ge=1)
     status_api_public_url: str = "http://127.0.0.1:8081"
+    # The longest the front door waits for Redis to record a new order PENDING before its 202
+    # (past it the order is answered anyway: the projection records it).
+    record_pending_timeout_s: float = Field(1.0, gt=0)
 
     # Idempotency (front door)
     idempotency_ttl_s: int = Field(86400, ge=1)  # how long an Idempotency-Key is remembered
