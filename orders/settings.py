@@ -19,6 +19,12 @@ class Settings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     redis_url: str = "redis://127.0.0.1:6379/0"
 
+    # The local stack (`orderflow dev`, `demo`): the ports its Kafka and Redis take when free,
+    # and the directory of its lock and address file ('': .cache in the checkout).
+    dev_kafka_port: int = Field(9092, ge=1, le=65535)
+    dev_redis_port: int = Field(6379, ge=1, le=65535)
+    dev_state_dir: str = ""
+
     # Topic contract
     topic_prefix: str = Field("orderflow", pattern=r"^[A-Za-z0-9._-]+$")
     order_events_partitions: int = Field(6, ge=1)
