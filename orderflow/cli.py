@@ -3,7 +3,6 @@
 import asyncio
 import logging
 import signal
-from collections.abc import Mapping
 
 import click
 
@@ -11,6 +10,7 @@ from orderflow.commands import asyncapi as asyncapi_commands
 from orderflow.commands import schema as schema_commands
 from orderflow.commands import status as status_command
 from orderflow.commands.bench import bench
+from orderflow.commands.context import command_settings
 from orderflow.commands.dlq import dlq
 from orderflow.commands.replay import replay
 from orderflow.commands.reprocess import reprocess
@@ -18,6 +18,8 @@ from orders.settings import Settings
 
 
 def _settings() -> Settings:
+    """The environment's settings alone (what services and the stack commands run with); other
+    commands use command_settings(), which finds the stack `dev` runs."""
     return Settings()
 
 
@@ -62,7 +64,7 @@ def topics() -> None:
     from orders.contracts.admin import ensure_topics
     from orders.contracts.topics import Topics
 
-    settings = _settings()
+    settings = command_settings(kafka=True)
     created = ensure_topics(settings)
     for spec in Topics.from_settings(settings).all():
         mark = "created" if spec.name in created else "exists"
@@ -81,7 +83,7 @@ def stock_set(sku: str, quantity: int) -> None:
     """Set the units on hand of SKU to QUANTITY."""
     from orderflow.stock import set_stock
 
-    asyncio.run(set_stock(_settings(), {sku: quantity}))
+    asyncio.run(set_stock(command_settings(kafka=True), {sku: quantity}))
     click.echo(f"{sku}: {quantity}")
 
 
@@ -89,19 +91,12 @@ def stock_set(sku: str, quantity: int) -> None:
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 8))
 def dev(workers: int) -> None:
     """Start Kafka, Redis, the front door, workers and the status API; Ctrl-C stops."""
-    from orderflow.stack import LocalStack
+    from orderflow.commands.dev import dev_stack, ready_message
 
-    with LocalStack(_settings(), workers=workers) as stack:
-        click.echo(f"front door: {stack.producer_url}   status API: {stack.status_url}")
-        click.echo(worker_metrics_line(stack.worker_metrics_urls))
-        click.echo(f"logs: {stack.log_dir}   Ctrl-C stops everything")
+    with dev_stack(_settings(), workers) as (stack, address_file):
+        click.echo(ready_message(stack, address_file))
+        click.echo("Ctrl-C stops everything")
         _wait_for_signal()
-
-
-def worker_metrics_line(urls: Mapping[str, str]) -> str:
-    """Where each worker's Prometheus metrics are, by worker name."""
-    listed = "   ".join(f"{name}: {url}" for name, url in sorted(urls.items()))
-    return f"worker metrics: {listed or '(none)'}"
 
 
 @main.command()
@@ -109,17 +104,17 @@ def worker_metrics_line(urls: Mapping[str, str]) -> str:
 @click.option("--exit", "exit_after", is_flag=True, help="Stop once the samples are done.")
 def demo(workers: int, exit_after: bool) -> None:
     """Run the stack, seed stock, send sample orders and show their statuses live."""
+    from orderflow.commands.dev import dev_stack, ready_message
     from orderflow.demo import run_samples
-    from orderflow.stack import LocalStack
     from orderflow.stock import DEMO_CATALOG, set_stock
 
     click.echo("starting Kafka, Redis, the front door, workers and the status API...")
-    with LocalStack(_settings(), workers=workers) as stack:
+    with dev_stack(_settings(), workers) as (stack, address_file):
         asyncio.run(set_stock(stack.settings, DEMO_CATALOG))
         ok = asyncio.run(run_samples(stack.producer_url, stack.status_url))
         click.echo("every order ended as expected" if ok else "some orders did not end as expected")
         if not exit_after:
-            click.echo(f"front door: {stack.producer_url}   status API: {stack.status_url}")
+            click.echo(ready_message(stack, address_file))
             click.echo("the stack keeps running; Ctrl-C stops everything")
             _wait_for_signal()
     raise SystemExit(0 if ok else 1)

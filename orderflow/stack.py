@@ -58,8 +58,9 @@ class LocalStack:
     settings: Settings
     workers: int = 2
     log_dir: Path = REPO_ROOT / ".cache" / "logs"
-    # Kafka and Redis take 9092 and 6379 when those are free (dev, demo). Tests that stop a
-    # server pass False: a random port, which no other stack grabs while the server is down.
+    # Kafka and Redis take DEV_KAFKA_PORT and DEV_REDIS_PORT (9092, 6379) when those are free
+    # (dev, demo). Tests that stop a server pass False: a random port, which no other stack
+    # grabs while the server is down.
     fixed_ports: bool = True
     kafka: LocalKafka | None = None
     redis: LocalRedis | None = None
@@ -92,13 +93,16 @@ class LocalStack:
         if "kafka_bootstrap_servers" not in given:
             libs = ensure_kafka_libs(REPO_ROOT)
             self.kafka = LocalKafka(
-                libs, port=_port(9092, self.fixed_ports), log_file=self.log_dir / "kafka.log"
+                libs,
+                port=_port(self.settings.dev_kafka_port, self.fixed_ports),
+                log_file=self.log_dir / "kafka.log",
             )
             self.kafka.start(timeout)
             updates["kafka_bootstrap_servers"] = self.kafka.bootstrap_servers
         if "redis_url" not in given:
             self.redis = LocalRedis(
-                port=_port(6379, self.fixed_ports), log_file=self.log_dir / "redis.log"
+                port=_port(self.settings.dev_redis_port, self.fixed_ports),
+                log_file=self.log_dir / "redis.log",
             )
             self.redis.start()
             updates["redis_url"] = self.redis.url

@@ -19,6 +19,12 @@ class Settings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     redis_url: str = "redis://127.0.0.1:6379/0"
 
+    # The local stack (`orderflow dev`, `demo`): the ports its Kafka and Redis take when free,
+    # and the directory of its lock and address file ('': .cache in the checkout).
+    dev_kafka_port: int = Field(9092, ge=1, le=65535)
+    dev_redis_port: int = Field(6379, ge=1, le=65535)
+    dev_state_dir: str = ""
+
     # Topic contract
     topic_prefix: str = Field("orderflow", pattern=r"^[A-Za-z0-9._-]+$")
     order_events_partitions: int = Field(6, ge=1)
@@ -43,6 +49,9 @@ class Settings(BaseSettings):
     publish_timeout_s: float = Field(5.0, gt=0)
     retry_after_s: int = Field(3, ge=1)
     status_api_public_url: str = "http://127.0.0.1:8081"
+    # The longest the front door waits for Redis to record a new order PENDING before its 202
+    # (past it the order is answered anyway: the projection records it).
+    record_pending_timeout_s: float = Field(1.0, gt=0)
 
     # Idempotency (front door)
     idempotency_ttl_s: int = Field(86400, ge=1)  # how long an Idempotency-Key is remembered

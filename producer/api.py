@@ -4,7 +4,7 @@ Usage: `async with OrderProducer.connect(settings) as orders:` then
 `placed = await orders.place_order(PlaceOrder(...))`.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from ulid import ULID
@@ -15,8 +15,15 @@ from orders.domain.lines import order_total
 from orders.domain.money import to_minor_units
 from orders.settings import Settings
 from producer.kafka_publisher import KafkaPublisher
-from producer.publisher import EventPublisher
+from producer.publisher import Delivered, EventPublisher
 from producer.schemas import PlaceOrder
+
+# What to do once the broker acknowledged a new order (producer/pending.py records it PENDING).
+AfterPlaced = Callable[[OrderPlaced, Delivered], Awaitable[None]]
+
+
+async def _nothing(_placed: OrderPlaced, _delivered: Delivered) -> None:
+    return None
 
 
 def new_order_id() -> str:
@@ -40,15 +47,25 @@ def new_order(request: PlaceOrder) -> OrderPlaced:
 
 
 class OrderProducer:
-    """Publishes order events keyed by order id, so each order's events stay in order."""
+    """Publishes order events keyed by order id, so each order's events stay in order.
 
-    def __init__(self, publisher: EventPublisher, topic: str) -> None:
+    `after_placed` runs once the broker acknowledged an order's first publication (the front
+    door records the order PENDING there, so its status URL answers at once)."""
+
+    def __init__(
+        self, publisher: EventPublisher, topic: str, after_placed: AfterPlaced = _nothing
+    ) -> None:
         self.publisher = publisher
         self.topic = topic
+        self._after_placed = after_placed
 
     @classmethod
     def for_settings(cls, settings: Settings, publisher: EventPublisher) -> "OrderProducer":
         return cls(publisher, Topics.from_settings(settings).order_events.name)
+
+    def placing_with(self, after_placed: AfterPlaced) -> "OrderProducer":
+        """The same producer (same publisher), with `after_placed` run after each new order."""
+        return OrderProducer(self.publisher, self.topic, after_placed)
 
     @classmethod
     @asynccontextmanager
@@ -64,11 +81,19 @@ class OrderProducer:
     async def place_order(self, request: PlaceOrder) -> OrderPlaced:
         """Publish a new order; returns once the broker acknowledged it."""
         event = new_order(request)
-        await self.publish(event)
+        await self.place(event)
         return event
 
-    async def publish(self, event: OrderEvent) -> None:
-        await self.publisher.publish(self.topic, event.order_id, event)
+    async def place(self, event: OrderPlaced, *, first: bool = True) -> Delivered:
+        """Publish an order; `first`: no earlier attempt may have put this very event on the
+        log, so nothing of the order can be there before it and `after_placed` runs."""
+        delivered = await self.publish(event)
+        if first:
+            await self._after_placed(event, delivered)
+        return delivered
+
+    async def publish(self, event: OrderEvent) -> Delivered:
+        return await self.publisher.publish(self.topic, event.order_id, event)
 
     async def ready(self) -> bool:
         return await self.publisher.ready()

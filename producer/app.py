@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from prometheus_client import Counter
 
 from orders import http, http_metrics, openapi
 from orders.errors import StoreUnavailable
@@ -14,8 +15,9 @@ from producer.api import OrderProducer
 from producer.cancel import STATUS_STORE, cancel_order
 from producer.idempotency import IdempotencyStore
 from producer.idempotency.redis import RedisIdempotencyStore
-from producer.metrics import track_producer_queue
+from producer.metrics import pending_write_failures, track_producer_queue
 from producer.openapi import openapi_spec
+from producer.pending import RecordPending
 from producer.publisher import EventPublisher
 from producer.redis_client import REDIS, redis_context
 from producer.views import (
@@ -29,6 +31,8 @@ from producer.views import (
 
 _SHUTDOWN_SPARE_S = 5.0
 
+PENDING_FAILURES = web.AppKey("pending_failures", Counter)
+
 
 def create_app(
     settings: Settings,
@@ -37,8 +41,9 @@ def create_app(
     status_store: StatusStore | None = None,
 ) -> web.Application:
     """The front door. Without a publisher it runs its own KafkaPublisher for its lifetime;
-    without an idempotency store or a status store (read by cancel requests) it keeps them in
-    Redis, on one client under REDIS. What is passed in belongs to the caller, who closes it."""
+    without an idempotency store or a status store (new orders are recorded PENDING there,
+    cancel requests read it) it keeps them in Redis, on one client under REDIS. What is passed
+    in belongs to the caller, who closes it."""
     store_down = KnownError(
         StoreUnavailable,
         503,
@@ -63,11 +68,14 @@ def create_app(
         app.cleanup_ctx.append(_redis_status_store)
     else:
         app[STATUS_STORE] = status_store
+    app.cleanup_ctx.append(_record_pending)  # last: needs the producer and the status store
     app.router.add_post("/orders", place_order)
     app.router.add_post("/orders/{order_id}/cancel", cancel_order)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    track_producer_queue(app, http_metrics.install(app))
+    registry = http_metrics.install(app)
+    track_producer_queue(app, registry)
+    app[PENDING_FAILURES] = pending_write_failures(registry)
     openapi.install(app, openapi_spec(settings))
     return app
 
@@ -93,6 +101,16 @@ async def _redis_idempotency(app: web.Application) -> AsyncIterator[None]:
 async def _redis_status_store(app: web.Application) -> AsyncIterator[None]:
     app[STATUS_STORE] = RedisStatusStore(app[REDIS], app[SETTINGS].redis_namespace)
     yield  # not closed here: the client belongs to the context that made it
+
+
+async def _record_pending(app: web.Application) -> AsyncIterator[None]:
+    record = RecordPending(
+        app[STATUS_STORE],
+        app[PENDING_FAILURES],
+        timeout_s=app[SETTINGS].record_pending_timeout_s,
+    )
+    app[ORDER_PRODUCER] = app[ORDER_PRODUCER].placing_with(record)
+    yield
 
 
 def shutdown_timeout(settings: Settings) -> float:

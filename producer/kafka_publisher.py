@@ -21,6 +21,7 @@ from orders.contracts.topics import LIBRDKAFKA_PARTITIONER, Topics
 from orders.domain.events import Event
 from orders.errors import BrokerUnavailable, PublishError
 from orders.settings import Settings
+from producer.publisher import Delivered
 
 _log = logging.getLogger(__name__)
 
@@ -81,11 +82,13 @@ def publish_error(err: KafkaError) -> PublishError:
     return kind(f"event not acknowledged: {err.name()}: {err.str()}")
 
 
-def _settle(acked: "asyncio.Future[None]", err: KafkaError | None) -> None:
+def _settle(
+    acked: "asyncio.Future[Delivered]", err: KafkaError | None, delivered: Delivered
+) -> None:
     if acked.done():  # the safety-net timeout already gave up on it
         return
     if err is None:
-        acked.set_result(None)
+        acked.set_result(delivered)
     else:
         acked.set_exception(publish_error(err))
 
@@ -106,15 +109,15 @@ class KafkaPublisher:
     async def start(self) -> None:
         self._ensure_producer()
 
-    async def publish(self, topic: str, key: str, event: Event) -> None:
+    async def publish(self, topic: str, key: str, event: Event) -> Delivered:
         producer = self._ensure_producer()
         loop = asyncio.get_running_loop()
-        acked: asyncio.Future[None] = loop.create_future()
+        acked: asyncio.Future[Delivered] = loop.create_future()
         on_delivery = partial(self._on_delivery, loop, acked)
         await self._enqueue(producer, topic, key, encode(event), on_delivery)
         deadline = self._settings.publish_timeout_s + _ACK_SAFETY_MARGIN_S
         try:
-            await asyncio.wait_for(acked, deadline)
+            return await asyncio.wait_for(acked, deadline)
         except TimeoutError as e:
             raise BrokerUnavailable(f"no acknowledgement from Kafka within {deadline} s") from e
 
@@ -187,15 +190,16 @@ class KafkaPublisher:
     def _on_delivery(
         self,
         loop: asyncio.AbstractEventLoop,
-        acked: "asyncio.Future[None]",
+        acked: "asyncio.Future[Delivered]",
         err: KafkaError | None,
-        _msg: Message,
+        msg: Message,
     ) -> None:
         # Runs on the poll thread (or in flush()): only hand the result over to the loop.
         if err is not None and err.fatal():
             self._fatal = err  # the producer is unusable from now on; /readyz reports it
+        delivered = Delivered(partition=msg.partition() or 0, offset=msg.offset() or 0)
         try:
-            loop.call_soon_threadsafe(_settle, acked, err)
+            loop.call_soon_threadsafe(_settle, acked, err, delivered)
         except RuntimeError:  # the loop was closed while the event was in flight
             _log.warning("delivery report after the event loop closed: %s", err)
 

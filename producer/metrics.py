@@ -3,7 +3,7 @@
 from typing import Protocol, runtime_checkable
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from producer.views import ORDER_PRODUCER
 
@@ -30,3 +30,13 @@ def _queue_depth(app: web.Application) -> float:
     if producer is None or not isinstance(producer.publisher, Queued):
         return 0.0
     return float(producer.publisher.queue_depth())
+
+
+def pending_write_failures(registry: CollectorRegistry) -> Counter:
+    """`orderflow_producer_pending_write_failures_total`: accepted orders the front door could
+    not record PENDING in the status table (the projection records them later)."""
+    return Counter(
+        "orderflow_producer_pending_write_failures",
+        "Accepted orders not recorded PENDING by the front door (left to the projection)",
+        registry=registry,
+    )

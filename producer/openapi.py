@@ -114,7 +114,11 @@ def _cancel_order(settings: Settings) -> Schema:
         "413": error(f"Body larger than {settings.max_body_bytes} bytes"),
         "415": error("A body that is not application/json"),
         "422": error("Invalid body (see `fields`)"),
-        "503": error("Kafka or Redis unreachable: retry later", retry_after=True),
+        "503": error(
+            "Kafka or Redis unreachable, or an order placed a moment ago not known yet: "
+            "retry later",
+            retry_after=True,
+        ),
     }
     return oa.operation(
         "Ask for an order to be cancelled",

@@ -157,7 +157,9 @@ def _stack(target: Target) -> Iterator[tuple[Settings, Mapping[str, int]]]:
     """The settings to reach the stack, and the processes to sample: a local stack's own, or
     those given with --pid."""
     if not target.local:
-        yield Settings(), target.pids
+        from orderflow.commands.context import command_settings
+
+        yield command_settings(kafka=True), target.pids  # `orderflow dev`'s stack, if it runs
         return
     from orderflow.stack import LocalStack
 

@@ -6,6 +6,7 @@ import json
 import click
 from rich.console import Console
 
+from orderflow.commands.context import command_settings
 from orderflow.commands.errors import kafka_errors
 from orderflow.dead_letters import groups as grouping
 from orderflow.dead_letters import redrive as redriving
@@ -31,7 +32,7 @@ def dlq() -> None:
 def list_letters(stages: tuple[str, ...], limit: int | None, pending: bool, as_json: bool) -> None:
     """Dead-lettered records, one row per original record with every stage that failed on it.
     The id (topic:partition:offset) and the event id are what `dlq redrive` takes."""
-    settings = Settings()
+    settings = command_settings(kafka=True)
     with kafka_errors():
         groups, ledger = load_groups(settings), load_ledger(settings)
     if pending:
@@ -57,7 +58,7 @@ def redrive(
     orderflow.redriven-from), once: records redriven before are skipped unless --force."""
     if everything == bool(ids or event_ids):
         raise click.UsageError("name what to redrive: --id/--event-id, or --all")
-    settings = Settings()
+    settings = command_settings(kafka=True)
     with kafka_errors():
         groups, ledger = load_groups(settings), load_ledger(settings)
     try:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 
+from orderflow.commands.context import command_settings
 from orders.settings import Settings
 
 EXIT_DIFFERENCES = 1
@@ -156,7 +157,7 @@ def replay(
         action = lambda made: _into(made, into, until_text)  # noqa: E731
     else:
         action = _switch
-    ctx.exit(run(Settings(), action, stop_after_batches))
+    ctx.exit(run(command_settings(kafka=True), action, stop_after_batches))
 
 
 @replay.command("list")
@@ -170,7 +171,7 @@ def list_tables() -> None:
             click.echo(f"{b.name}  {b.mode}  {b.state}  {b.events:,} events{until}  {b.table}")
         return 0
 
-    raise SystemExit(run(Settings(), show))
+    raise SystemExit(run(command_settings(), show))
 
 
 @replay.command()
@@ -182,7 +183,7 @@ def drop(name: str) -> None:
         click.echo(f"dropped {name} ({await made.drop(name):,} keys)")
         return 0
 
-    raise SystemExit(run(Settings(), drop_it))
+    raise SystemExit(run(command_settings(), drop_it))
 
 
 @replay.command()
@@ -194,7 +195,7 @@ def show(order_id: str, table: str | None) -> None:
     from status_api.views import order_json
 
     async def read() -> int:
-        settings = Settings()
+        settings = command_settings()
         store = RedisStatusStore.from_url(settings.redis_url, settings.redis_namespace, table=table)
         try:
             view = await store.get(order_id)

@@ -8,6 +8,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from orderflow.commands.context import command_settings
 from orderflow.commands.errors import kafka_errors
 from orderflow.reprocess.kafka import GroupActive, Offsets
 from orderflow.reprocess.plan import PartitionPlan, Start, parse_start, plan
@@ -72,7 +73,7 @@ def reprocess(stage: str, start_text: str, dry_run: bool, as_json: bool) -> None
         start = parse_start(start_text)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--from") from exc
-    settings = Settings()
+    settings = command_settings(kafka=True)
     with kafka_errors():
         offsets, report = _report(settings, stage, start)
     if report.members and not dry_run:

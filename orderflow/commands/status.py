@@ -7,8 +7,8 @@ from typing import Any
 import aiohttp
 import click
 
+from orderflow.commands.context import command_settings
 from orderflow.sse_client import events
-from orders.settings import Settings
 
 
 def line(order: dict[str, Any]) -> str:
@@ -45,7 +45,7 @@ async def show(base: str, order_id: str, follow: bool, timeout_s: float) -> int:
 @click.option("--timeout", "timeout_s", default=10.0, show_default=True, help="Seconds to wait.")
 def status(order_id: str, follow: bool, url: str | None, timeout_s: float) -> None:
     """Show an order's status (with --follow: every change as it happens)."""
-    base = (url or Settings().status_api_public_url).rstrip("/")
+    base = (url or command_settings().status_api_public_url).rstrip("/")
     try:
         asyncio.run(show(base, order_id, follow, timeout_s))
     except aiohttp.ClientError as e:

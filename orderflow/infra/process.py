@@ -3,6 +3,7 @@
 Each child gets its own process group (so a terminal Ctrl-C does not hit it twice and one
 signal reaches everything it spawned) and is tracked for an `atexit` sweep, in case a caller
 forgets to stop it; the sweep also removes the temporary data directories the servers made.
+A parent that dies without a sweep (SIGKILL) takes its children with it (orphans.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import NoReturn, Self
 
+from orderflow.infra.orphans import guarded, on_lasting_thread
 from orders.errors import OrderflowError
 
 _POLL_INTERVAL = 0.2
@@ -108,16 +110,21 @@ class ChildProcess:
             raise InfraError(f"{self.name} is already running")
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
-            self._proc = subprocess.Popen(
-                argv,
-                cwd=cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                env=env,
-            )
-        _live.add(self._proc)
+
+            def start() -> subprocess.Popen[bytes]:
+                return subprocess.Popen(
+                    guarded(argv),
+                    cwd=cwd,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    env=env,
+                )
+
+            proc = on_lasting_thread(start)
+        self._proc = proc
+        _live.add(proc)
 
     def wait_ready(self, probe: Callable[[], bool], timeout: float) -> None:
         """Poll `probe` until it is true; kill the child and raise if it dies or time runs out."""

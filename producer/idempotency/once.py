@@ -85,7 +85,9 @@ class PlaceOnce:
                 "publishing order %s again: an earlier attempt did not finish", placed.order_id
             )
         try:
-            await self._producer.publish(placed)
+            # A retaken key's event may be on the log already, at an earlier offset that the
+            # order's later events follow: only the projection may record that one PENDING.
+            await self._producer.place(placed, first=not claim.retaken)
         except PublishError:
             await self._release(key, claim.lease)
             raise

@@ -13,8 +13,11 @@ from orders.contracts.codec import decode_key, decode_order_event
 from orders.contracts.topics import Topics
 from orders.domain.events import OrderCompleted, OrderPlaced
 from orders.domain.lines import OrderLine
+from orders.domain.status import OrderStatus
 from orders.errors import BrokerUnavailable
 from orders.settings import Settings
+from orders.status_store.projection import status_change
+from orders.status_store.redis import RedisStatusStore
 from producer.api import OrderProducer
 from producer.app import create_app
 from producer.kafka_publisher import KafkaPublisher
@@ -62,8 +65,13 @@ def an_order() -> PlaceOrder:
 
 
 @pytest.fixture
-async def settings(kafka_bootstrap: str, unique_prefix: str) -> Settings:
-    settings = Settings(kafka_bootstrap_servers=kafka_bootstrap, topic_prefix=unique_prefix)
+async def settings(kafka_bootstrap: str, redis_url: str, unique_prefix: str) -> Settings:
+    settings = Settings(
+        kafka_bootstrap_servers=kafka_bootstrap,
+        redis_url=redis_url,
+        topic_prefix=unique_prefix,
+        redis_namespace=unique_prefix,
+    )
     await asyncio.to_thread(ensure_topics, settings)
     return settings
 
@@ -88,12 +96,14 @@ async def test_events_of_one_order_stay_in_order(settings: Settings, unique_pref
     async with OrderProducer.connect(settings) as producer:
         placed = await producer.place_order(an_order())
         completed = OrderCompleted(order_id=placed.order_id)
-        await producer.publish(completed)
+        delivered = await producer.publish(completed)
 
     messages = await asyncio.to_thread(read_back, settings, f"{unique_prefix}-reader", 2)
 
     assert [decode_order_event(m.value()) for m in messages] == [placed, completed]
     assert {decode_key(m.key()) for m in messages} == {placed.order_id}
+    # The delivery report says where the event is: what the status table uses as version.
+    assert (delivered.partition, delivered.offset) == (messages[1].partition(), 1)
 
 
 async def test_front_door_runs_its_own_kafka_publisher(
@@ -106,8 +116,22 @@ async def test_front_door_runs_its_own_kafka_publisher(
         order_id = (await response.json())["order_id"]
 
     messages = await asyncio.to_thread(read_back, settings, f"{unique_prefix}-reader", 1)
+    store = RedisStatusStore.from_url(settings.redis_url, settings.redis_namespace)
+    try:
+        view = await store.get(order_id)
+        # The projection's write of the same event, read back from the log: a no-op.
+        change = status_change(decode_order_event(messages[0].value()), messages[0].offset())
+        assert change is not None
+        assert not await store.apply(change)
+        assert await store.get(order_id) == view
+    finally:
+        await store.close()
 
     assert decode_key(messages[0].key()) == order_id
+    # Recorded before the 202, with the event's offset as version, as the projection would.
+    assert view is not None
+    assert (view.status, view.version) == (OrderStatus.PENDING, messages[0].offset())
+    assert [h.version for h in view.history] == [messages[0].offset()]
 
 
 async def test_not_ready_without_the_topics(kafka_bootstrap: str, unique_prefix: str) -> None:

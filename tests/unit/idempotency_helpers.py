@@ -8,7 +8,7 @@ from orders.domain.events import Event
 from orders.errors import StoreUnavailable
 from producer.idempotency import Claim, StoredResponse
 from producer.idempotency.memory import InMemoryIdempotencyStore
-from producer.publisher import RecordingPublisher
+from producer.publisher import Delivered, RecordingPublisher
 
 
 def an_order(**overrides: Any) -> dict[str, Any]:
@@ -53,10 +53,10 @@ class GatedPublisher(RecordingPublisher):
         self.gate = asyncio.Event()
         self.gate.set()
 
-    async def publish(self, topic: str, key: str, event: Event) -> None:
+    async def publish(self, topic: str, key: str, event: Event) -> Delivered:
         self.attempts.append(event)
         await self.gate.wait()
-        await super().publish(topic, key, event)
+        return await super().publish(topic, key, event)
 
 
 class DownStore:

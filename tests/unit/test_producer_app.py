@@ -13,6 +13,7 @@ from orders.domain.events import OrderPlaced
 from orders.domain.lines import OrderLine
 from orders.errors import BrokerUnavailable, PublishError
 from orders.settings import Settings
+from orders.status_store.memory import InMemoryStatusStore
 from producer.app import create_app
 from producer.publisher import RecordingPublisher
 from tests.unit.idempotency_helpers import an_order
@@ -28,7 +29,9 @@ def publisher() -> RecordingPublisher:
 @pytest.fixture
 async def client(publisher: RecordingPublisher) -> AsyncIterator[TestClient[Any, Any]]:
     # The client starts and stops the server it is given.
-    async with TestClient(TestServer(create_app(SETTINGS, publisher=publisher))) as client:
+    async with TestClient(
+        TestServer(create_app(SETTINGS, publisher=publisher, status_store=InMemoryStatusStore()))
+    ) as client:
         yield client
 
 
@@ -236,7 +239,9 @@ async def test_readyz_follows_the_publisher(
 async def test_the_app_does_not_close_a_publisher_it_was_given(
     publisher: RecordingPublisher,
 ) -> None:
-    async with TestServer(create_app(SETTINGS, publisher=publisher)):
+    async with TestServer(
+        create_app(SETTINGS, publisher=publisher, status_store=InMemoryStatusStore())
+    ):
         pass
 
     assert not publisher.closed

@@ -1,20 +1,22 @@
 """POST /orders/{id}/cancel on the front door, with a recording publisher and the fake store."""
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from ulid import ULID
 
 from orders.domain.events import CancellationRequested
+from orders.domain.ids import issued_at
 from orders.domain.status import OrderStatus
 from orders.errors import BrokerUnavailable, StoreUnavailable
 from orders.settings import Settings
 from orders.status_store import StatusChange
 from orders.status_store.memory import InMemoryStatusStore
 from producer.app import create_app
-from producer.cancel import DEFAULT_REASON
+from producer.cancel import DEFAULT_REASON, JUST_PLACED_S
 from producer.publisher import RecordingPublisher
 
 SETTINGS = Settings(status_api_public_url="http://status.test:8081")
@@ -189,3 +191,24 @@ async def test_status_store_down_is_503_not_500(publisher: RecordingPublisher) -
     assert response.status == 503
     assert response.headers["Retry-After"] == str(SETTINGS.retry_after_s)
     assert publisher.published == []
+
+
+async def test_an_id_made_a_moment_ago_that_the_table_does_not_know_is_503_not_404(
+    client: TestClient[Any, Any], publisher: RecordingPublisher
+) -> None:
+    # An order accepted while Redis failed the front door's PENDING write: not "unknown".
+    just_made = str(ULID())
+
+    response = await client.post(f"/orders/{just_made}/cancel")
+
+    assert response.status == 503
+    assert response.headers["Retry-After"] == str(SETTINGS.retry_after_s)
+    assert "not known yet" in (await response.json())["error"]
+    assert publisher.published == []
+
+
+def test_an_order_ids_time_is_its_ulids() -> None:
+    made = ULID()
+
+    assert issued_at(str(made)) == made.datetime
+    assert issued_at(ORDER_ID) < datetime.now(UTC) - timedelta(seconds=JUST_PLACED_S)

@@ -12,6 +12,7 @@ from multidict import CIMultiDict
 from orders.contracts.codec import encode
 from orders.errors import BrokerUnavailable
 from orders.settings import Settings
+from orders.status_store.memory import InMemoryStatusStore
 from producer.api import new_order
 from producer.app import create_app
 from producer.idempotency import StoredResponse, fingerprint
@@ -52,7 +53,9 @@ def publisher() -> GatedPublisher:
 async def client(
     publisher: GatedPublisher, store: CountingStore
 ) -> AsyncIterator[TestClient[Any, Any]]:
-    app = create_app(SETTINGS, publisher=publisher, idempotency=store)
+    app = create_app(
+        SETTINGS, publisher=publisher, status_store=InMemoryStatusStore(), idempotency=store
+    )
     async with TestClient(TestServer(app)) as client:
         yield client
 
@@ -222,7 +225,9 @@ async def test_the_longest_key_is_accepted(client: TestClient[Any, Any]) -> None
 async def test_an_unreachable_key_store_is_503_and_nothing_is_published(
     publisher: GatedPublisher,
 ) -> None:
-    app = create_app(SETTINGS, publisher=publisher, idempotency=DownStore())
+    app = create_app(
+        SETTINGS, publisher=publisher, status_store=InMemoryStatusStore(), idempotency=DownStore()
+    )
     async with TestClient(TestServer(app)) as client:
         status, body, headers = await post(client, an_order())
         without_key = await client.post("/orders", json=an_order())
@@ -237,7 +242,12 @@ async def test_an_unreachable_key_store_is_503_and_nothing_is_published(
 async def test_an_order_on_the_log_is_accepted_even_if_its_key_is_not_marked_done(
     publisher: GatedPublisher, store: CountingStore
 ) -> None:
-    app = create_app(SETTINGS, publisher=publisher, idempotency=DownStore(working=store))
+    app = create_app(
+        SETTINGS,
+        publisher=publisher,
+        status_store=InMemoryStatusStore(),
+        idempotency=DownStore(working=store),
+    )
     async with TestClient(TestServer(app)) as client:
         status, body, _ = await post(client, an_order())
 

@@ -1,0 +1,73 @@
+"""What `orderflow dev` and `demo` share: one stack per state directory, announced to the other
+commands, and every URL a newcomer wants once it is ready."""
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from orderflow.devstack import RunningStack, StackAlreadyRunning, StackLock, state_dir
+from orderflow.stack import LocalStack
+from orders.settings import Settings
+
+
+@contextmanager
+def dev_stack(settings: Settings, workers: int) -> Iterator[tuple[LocalStack, Path]]:
+    """The local stack, started under this state directory's lock and announced in its address
+    file once ready (both let go when it stops); the stack and that file's path."""
+    lock = StackLock(state_dir(settings))
+    try:
+        lock.acquire()
+    except StackAlreadyRunning as e:
+        raise click.ClickException(str(e)) from e
+    try:
+        with LocalStack(settings, workers=workers) as stack:
+            yield stack, lock.announce(RunningStack.of(stack.settings, stack_urls(stack)))
+    finally:
+        lock.release()
+
+
+def stack_urls(stack: LocalStack) -> dict[str, str]:
+    """Every address worth opening, by what it is."""
+    front, status = stack.producer_url, stack.status_url
+    return {
+        "front door": f"{front}/orders",
+        "front door API docs": f"{front}/docs",
+        "status API": f"{status}/orders",
+        "status API docs": f"{status}/docs",
+        "pickup board": f"{status}/board",
+        "dashboard": f"{status}/dashboard",
+        "Kafka": stack.settings.kafka_bootstrap_servers,
+        "Redis": stack.settings.redis_url,
+    }
+
+
+def ready_message(stack: LocalStack, address_file: Path) -> str:
+    urls = stack_urls(stack)
+    width = max(len(name) for name in urls) + 2
+    lines = ["orderflow is ready:"]
+    lines += [f"  {name + ':':<{width}}{url}" for name, url in urls.items()]
+    lines.append(f"  {worker_metrics_line(stack.worker_metrics_urls)}")
+    lines += [f"  note: {note}" for note in busy_port_notes(stack)]
+    lines.append(f"  logs: {stack.log_dir}")
+    lines.append(f"  commands run from this checkout use this stack ({address_file})")
+    return "\n".join(lines)
+
+
+def worker_metrics_line(urls: Mapping[str, str]) -> str:
+    """Where each worker's Prometheus metrics are, by worker name."""
+    listed = "   ".join(f"{name}: {url}" for name, url in sorted(urls.items()))
+    return f"worker metrics: {listed or '(none)'}"
+
+
+def busy_port_notes(stack: LocalStack) -> list[str]:
+    """A line for each server that could not have its usual port."""
+    notes = []
+    wanted = stack.settings.dev_kafka_port
+    if stack.kafka is not None and stack.kafka.port != wanted:
+        notes.append(f"port {wanted} was taken by another program: Kafka is on {stack.kafka.port}")
+    wanted = stack.settings.dev_redis_port
+    if stack.redis is not None and stack.redis.port != wanted:
+        notes.append(f"port {wanted} was taken by another program: Redis is on {stack.redis.port}")
+    return notes
