@@ -27,20 +27,33 @@ order placed while the restarted workers rebalanced stayed unknown or stuck).
    off-by-one; stream_processors/commits.py): the commit now starts at the committed offset
    and stops below the lowest record still in flight.
 
-4. A jump in the offsets read from a partition was recorded as a "gap" and counted as acked.
-   Our stream topics are neither compacted nor transactional, so they have no gaps: a jump
-   means records were fetched and dropped (around a rebalance) without being handled. It is
-   logged and not counted, so the commit stops before the missing records and they are read
-   again from the committed offset after the next rebalance, instead of being lost.
+4. Records the fetcher skipped were never read again. Faust drops fetched records in several
+   places around a rebalance (a fetch batch abandoned when the generation changes or the flow
+   stops, a partition paused mid-batch, a callback cut short by a suspended flow), while
+   aiokafka's fetch position has already moved past them; and Faust's "read offset", which
+   should notice the jump, means "last read" after a record and "next to read" after a seek,
+   so a skip of the one record at the committed offset went unseen. Such a record held its
+   partition's commit (fix 3) until the next rebalance: its order stalled.
+
+   Here the consumer keeps, per stream partition, the next offset its streams must be given
+   (`Admission`, stream_processors/admission.py): set by every seek to the committed offset,
+   moved on by each record it passes. A record past it means records were skipped: it is
+   dropped and the partition is sought back to the missing offset at once (logged and counted
+   in `orderflow_worker_fetch_gaps`), so the skipped records come next, in order. A record
+   before it was given already and is dropped. Our stream topics are neither compacted nor
+   transactional, so their offsets have no legitimate gaps.
 """
 
+import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from typing import Any
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
+from stream_processors.admission import Admission
 from stream_processors.commits import committable_run
+from stream_processors.metrics import FETCH_GAPS
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +64,67 @@ def rewind_targets(committed: Mapping[Any, int | None], is_changelog: Any) -> li
 
 
 class RewindingConsumer(faust_aiokafka.Consumer):
-    """Faust's aiokafka consumer with the four fixes of the module docstring: stale acks and
-    offset jumps do not count, commits start at the committed offset and stop below what is in
-    flight, and partitions aiokafka left unsought are rewound."""
+    """Faust's aiokafka consumer with the four fixes of the module docstring: stale acks do
+    not count, commits start at the committed offset and stop below what is in flight,
+    partitions aiokafka left unsought are rewound, and records the fetcher skipped are read
+    again at once."""
+
+    _admission: Admission | None = None
+
+    @property
+    def admission(self) -> Admission:
+        if self._admission is None:
+            self._admission = Admission()
+        return self._admission
+
+    async def getmany(self, timeout: float) -> AsyncIterator[tuple[Any, Any]]:  # noqa: ASYNC109 (Faust's signature)
+        admission = self.admission
+        async for tp, message in super().getmany(timeout):
+            if self._is_changelog_tp(tp):  # table recovery reads changelogs its own way
+                yield tp, message
+                continue
+            verdict = admission.admit(tp, message.offset)
+            if verdict.rewind_to is not None:
+                self._rewind(tp, verdict.rewind_to, message.offset)
+            elif verdict.reseek:
+                log.warning("%s: records arrive with no seek since assignment; reseeking", tp)
+                self._in_background(self.perform_seek())
+            if verdict.admitted:
+                # Faust's drain loop compares with its read offset: make it agree, so it
+                # neither drops this record nor sees a gap of its own.
+                self._read_offset[tp] = message.offset
+                yield tp, message
+
+    def _rewind(self, tp: Any, offset: int, seen: int) -> None:
+        log.warning(
+            "%s: offsets %d..%d were skipped by the fetcher; seeking back to %d",
+            tp, offset, seen - 1, offset,
+        )  # fmt: skip
+        FETCH_GAPS.labels(tp.topic).inc()
+        self._in_background(self._seek_back(tp, offset))
+
+    _background: set[asyncio.Future[None]] | None = None
+
+    def _in_background(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        # The fetch loop must not wait for a seek: every other partition would wait with it.
+        if self._background is None:
+            self._background = set()
+        task = asyncio.ensure_future(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _seek_back(self, tp: Any, offset: int) -> None:
+        try:
+            await self.seek(tp, offset)
+        except Exception as exc:  # not assigned any more, or the consumer stops: no harm
+            log.warning("%s: seeking back to %d failed: %r", tp, offset, exc)
+            self.admission.forget([tp])
+            return
+        self.admission.sought(tp, offset)
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        self.admission.forget(revoked)
+        await super().on_partitions_revoked(revoked)
 
     def ack(self, message: Any) -> bool:
         if self._is_stale(message):
@@ -107,21 +178,22 @@ class RewindingConsumer(faust_aiokafka.Consumer):
         return floors
 
     async def _add_gap(self, tp: Any, offset_from: int, offset_to: int) -> None:
-        log.warning(
-            "%s: offsets %d..%d were skipped by the fetcher; not counted as handled, they are "
-            "read again from the committed offset after the next rebalance",
-            tp,
-            offset_from,
-            offset_to - 1,
-        )
+        # Faust counts a gap as acked; getmany() above gives the streams no gaps, so this
+        # would be a skip it missed: never count it (the commit then waits before it).
+        log.warning("%s: offsets %d..%d not counted as handled", tp, offset_from, offset_to - 1)
 
     async def seek_to_committed(self) -> Mapping[Any, int]:
         committed: Mapping[Any, int] = await super().seek_to_committed()
+        positions = {tp: offset for tp, offset in committed.items() if offset}
         targets = rewind_targets(committed, self._is_changelog_tp)
         if targets:
             earliest = await self.earliest_offsets(*targets)
             for tp in targets:
-                await self.seek(tp, committed[tp] or earliest.get(tp) or 0)
+                positions[tp] = committed[tp] or earliest.get(tp) or 0
+                await self.seek(tp, positions[tp])
+        for tp, offset in positions.items():
+            if not self._is_changelog_tp(tp):
+                self.admission.sought(tp, offset)
         return committed
 
 
