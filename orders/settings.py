@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orders.domain.validation import Limits
+from orders.event_loop import EventLoopName
 
 
 class Settings(BaseSettings):
@@ -72,6 +73,7 @@ class Settings(BaseSettings):
     status_api_dashboard_interval_s: float = Field(2.0, gt=0)
 
     # Stream processors (Faust workers)
+    event_loop: EventLoopName = "uvloop"  # the services' asyncio loop: uvloop or asyncio
     worker_group: str = "orderflow-workers"
     worker_web_host: str = "127.0.0.1"
     worker_web_port: int = Field(6066, ge=0, le=65535)
@@ -80,6 +82,7 @@ class Settings(BaseSettings):
     worker_heartbeat_s: float = Field(2.0, gt=0)
     worker_commit_interval_s: float = Field(1.0, gt=0)
     worker_metrics_port: int = Field(0, ge=0, le=65535)  # Prometheus /metrics; 0 = off
+    worker_shutdown_grace_s: float = Field(25.0, gt=0)  # SIGTERM to exit, at most
     worker_max_in_flight: int = Field(1000, ge=1)  # records per agent taken and not yet done
     worker_producer_linger_ms: float = Field(2.0, ge=0)  # sends batched this long by Faust
     dlq_max_attempts: int = Field(3, ge=1)  # tries of a failing handler before dead-lettering

@@ -7,6 +7,7 @@ from prometheus_client import Counter
 
 from orders import http, http_metrics, openapi
 from orders.errors import StoreUnavailable
+from orders.event_loop import use_event_loop
 from orders.http import KnownError, json_errors
 from orders.settings import Settings
 from orders.status_store import StatusStore
@@ -123,6 +124,7 @@ def shutdown_timeout(settings: Settings) -> float:
 def serve(settings: Settings) -> None:
     """Run the front door until SIGINT/SIGTERM. It stops listening, lets requests in flight
     finish, then the cleanup contexts flush the Kafka producer and close Redis."""
+    use_event_loop(settings.event_loop)
     http.serve(
         create_app(settings),
         name="producer",

@@ -14,6 +14,7 @@ from aiohttp.typedefs import Handler
 
 from orders import http, http_metrics, openapi
 from orders.errors import StoreUnavailable
+from orders.event_loop import use_event_loop
 from orders.http import KnownError, json_errors
 from orders.settings import Settings
 from orders.status_store import StatusStore
@@ -88,6 +89,7 @@ def create_app(
 
 def serve(settings: Settings) -> None:
     """Run the status API until SIGINT/SIGTERM (blocking)."""
+    use_event_loop(settings.event_loop)
     http.serve(
         create_app(settings),
         name="status API",

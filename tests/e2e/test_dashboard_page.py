@@ -20,9 +20,7 @@ from tests.e2e.browser import ARTEFACTS, browser_page
 from tests.e2e.conftest import StackFactory
 from tests.e2e.dashboard_helpers import caught_up, start_workers, stop_workers, until
 
-# Restarting the workers is a rebalance with table recovery: the rare Faust event miss (README,
-# Known limits) can leave an order unprocessed, so these rerun like the worker fault tests.
-pytestmark = [pytest.mark.timeout(600), pytest.mark.flaky(reruns=2)]
+pytestmark = pytest.mark.timeout(600)
 
 LAGGING_ROW = "#lag tbody td.lagging"
 

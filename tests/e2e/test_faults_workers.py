@@ -25,11 +25,7 @@ from tests.e2e.faults import (
     wait_group_members,
 )
 
-# Reruns: faust-streaming can still miss an event while a worker restores its tables after a
-# rebalance (README, Known limits); on a loaded 2-core machine the oversell test (two
-# rebalances mid-sale) saw it in two runs in a row once. A rerun that passes keeps CI usable;
-# every failure stays in the report ("rerun"), and three in a row fail the build.
-pytestmark = [pytest.mark.timeout(480), pytest.mark.flaky(reruns=2)]
+pytestmark = pytest.mark.timeout(480)
 RATE = 60.0  # orders/s: about what two workers keep up with here, so stages run close
 
 

@@ -1,14 +1,10 @@
 """Worker state survives restarts: tables come back from their changelog topics."""
 
 import aiohttp
-import pytest
 
 from orderflow.client import OrderflowClient, order_body
 from orderflow.stack import LocalStack
 from orderflow.stock import set_stock
-
-# One rerun, for the reason given in test_faults_workers.py (README, Known limits).
-pytestmark = pytest.mark.flaky(reruns=1)
 
 
 async def place_and_wait(stack: LocalStack, sku: str, quantity: int) -> dict[str, object]:

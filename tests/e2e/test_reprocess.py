@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
-import pytest
 from confluent_kafka import ConsumerGroupState
 from confluent_kafka.admin import AdminClient
 
@@ -61,10 +60,6 @@ def payments(settings: Settings, order_id: str) -> list[dict[str, Any]]:
     return of_type(order_log(settings, order_id), "PaymentCaptured")
 
 
-# Restarting the workers is a rebalance: when a stage never acks a record (the rare Faust miss,
-# README Known limits), the commit now waits before it until the next rebalance, and the
-# workers stay "behind" here. Rerun like the worker fault tests.
-@pytest.mark.flaky(reruns=2)
 async def test_reprocess_plans_refuses_while_workers_run_and_replays_idempotently(
     stack_factory: StackFactory,
 ) -> None:
