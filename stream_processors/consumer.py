@@ -188,12 +188,14 @@ class RewindingConsumer(faust_aiokafka.Consumer):
         targets = rewind_targets(committed, self._is_changelog_tp)
         if targets:
             earliest = await self.earliest_offsets(*targets)
-            for tp in targets:
-                positions[tp] = committed[tp] or earliest.get(tp) or 0
-                await self.seek(tp, positions[tp])
+            positions.update({tp: committed[tp] or earliest.get(tp) or 0 for tp in targets})
         for tp, offset in positions.items():
-            if not self._is_changelog_tp(tp):
-                self.admission.sought(tp, offset)
+            if self._is_changelog_tp(tp):
+                continue
+            # Seek (again): records the fetcher handed over while aiokafka looked up the
+            # committed offsets were dropped (no position yet), so they must be read again.
+            self.admission.sought(tp, offset)
+            await self.seek(tp, offset)
         return committed
 
 

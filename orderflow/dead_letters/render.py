@@ -25,8 +25,9 @@ def _text(raw: bytes | None) -> str | None:
 
 
 def _failure_lines(letters: Sequence[Letter]) -> list[str]:
-    """One line per distinct failure, naming every stage that failed that way (a poison
-    record on the order log fails the same way in all six stages)."""
+    """One line per distinct failure, naming every stage that failed that way (a record can
+    fail in a stage and in the projection; before the order log had one reader, a poison
+    record failed the same way in all six stages)."""
     stages: dict[tuple[str, str, int], list[str]] = {}
     for letter in sorted(letters, key=lambda x: x.failure.stage):
         failure = letter.failure
