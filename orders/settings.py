@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     worker_metrics_port: int = Field(0, ge=0, le=65535)  # Prometheus /metrics; 0 = off
     worker_shutdown_grace_s: float = Field(25.0, gt=0)  # SIGTERM to exit, at most
     worker_max_in_flight: int = Field(1000, ge=1)  # records per agent taken and not yet done
+    worker_fetch_min_bytes: int = Field(4096, ge=1)  # a fetch waits for this much data...
+    worker_fetch_max_wait_ms: int = Field(5, ge=0)  # ...or this long, whichever comes first
     worker_producer_linger_ms: float = Field(2.0, ge=0)  # sends batched this long by Faust
     dlq_max_attempts: int = Field(3, ge=1)  # tries of a failing handler before dead-lettering
 

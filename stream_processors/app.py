@@ -90,7 +90,11 @@ def _faust_app(settings: Settings, worker_name: str) -> Any:
         key_serializer="raw",
         value_serializer="raw",
     )
-    use_rewinding_consumer(app)  # no event lost to a rebalance on a never-committed partition
+    use_rewinding_consumer(  # no event lost or held back around a rebalance; tuned fetches
+        app,
+        fetch_min_bytes=settings.worker_fetch_min_bytes,
+        fetch_max_wait_ms=settings.worker_fetch_max_wait_ms,
+    )
     return app
 
 
