@@ -8,11 +8,15 @@ from orders.domain.events import (
     CancellationRefused,
     OrderCompleted,
     OrderValidated,
+    PaymentCaptured,
+    PaymentDeclined,
 )
+from orders.domain.payment import TOKEN_TIMEOUT
 from orders.domain.status import OrderStatus
 from stream_processors.lanes import Lanes
 from stream_processors.pipeline import ROUTES, stages_for
 from tests.unit.stage_helpers import Wired, eventually, placed, put
+from tests.unit.test_stages import reserved
 
 PROJECTED_ONLY = {OrderCompleted, CancellationRefused}  # no stage acts on them
 
@@ -101,3 +105,18 @@ async def test_a_failed_or_cancelled_piece_does_not_stop_its_lane() -> None:
     await lanes.submit("k", after)
     assert isinstance(failed.exception(), RuntimeError)
     assert done == ["after"]
+
+
+async def test_a_gateway_timing_out_on_one_order_does_not_hold_up_the_next_in_the_partition(
+) -> None:  # fmt: skip
+    wired = Wired()
+    wired.gateway.timeout_s = 0.3  # each of the two attempts waits this long
+    slow, fast = reserved("slow", TOKEN_TIMEOUT), reserved("fast")
+    async with wired.agent("payment").test_context() as agent:
+        await put(agent, slow, "slow")  # same partition in a test agent: one after another
+        await put(agent, fast, "fast")
+        await eventually(lambda: any(e.order_id == "fast" for e in wired.outbox.order_events))
+        assert not any(e.order_id == "slow" for e in wired.outbox.order_events)
+        await eventually(lambda: len(wired.outbox.order_events) == 2)
+    outcomes = {e.order_id: type(e) for e in wired.outbox.order_events}
+    assert outcomes == {"fast": PaymentCaptured, "slow": PaymentDeclined}
