@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
@@ -31,6 +32,19 @@ Line = tuple[str, int, str]  # (sku, quantity, unit price)
 class Planned:
     lines: list[Line]
     token: str = "tok_visa"
+
+
+def mixed_plan(p: str, count: int, seed: int) -> tuple[dict[str, int], list[Planned]]:
+    """Initial stock and `count` orders: mostly paid, some declined, some short of stock."""
+    rng = random.Random(seed)
+    stock = {f"{p}-A": 5000, f"{p}-B": 5000, f"{p}-C": 5000, f"{p}-SCARCE": 40}
+    plan = []
+    for _ in range(count):
+        lines = [(sku, rng.randint(1, 3), "1.00") for sku in rng.sample(sorted(stock)[:3], 2)]
+        if rng.random() < 0.1:
+            lines.append((f"{p}-SCARCE", 1, "2.00"))
+        plan.append(Planned(lines, "tok_decline" if rng.random() < 0.1 else "tok_visa"))
+    return stock, plan
 
 
 @dataclass
