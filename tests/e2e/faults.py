@@ -50,22 +50,34 @@ def mixed_plan(p: str, count: int, seed: int) -> tuple[dict[str, int], list[Plan
 @dataclass
 class Load:
     """POSTs every planned order, `concurrency` at a time and at most `per_second` (a steady
-    flow keeps each order's stages close together in time); remembers what was accepted."""
+    flow keeps each order's stages close together in time), until `stop()`; remembers what
+    was sent and what was accepted."""
 
     client: OrderflowClient
     plan: Sequence[Planned]
     concurrency: int = 32
     per_second: float = 1000.0
+    sent: int = 0  # POSTs made
     accepted: dict[str, Planned] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)  # what answered other than 202, and why
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def stop(self) -> None:
+        """Send no more orders; those sent already still get their answer."""
+        self._stopping.set()
 
     async def run(self) -> None:
         limit = asyncio.Semaphore(self.concurrency)
         start = time.monotonic()
 
         async def one(index: int, planned: Planned) -> None:
-            await asyncio.sleep(max(0.0, start + index / self.per_second - time.monotonic()))
+            due = max(0.0, start + index / self.per_second - time.monotonic())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), due)
             async with limit:
+                if self._stopping.is_set():
+                    return
+                self.sent += 1
                 try:
                     placed = await self.client.place(order_body(planned.lines, planned.token))
                 except (RuntimeError, aiohttp.ClientError, TimeoutError) as e:
