@@ -15,7 +15,7 @@ from urllib.error import URLError
 
 from orderflow.infra.kafka import LocalKafka, ensure_kafka_libs
 from orderflow.infra.ports import accepts_connections, free_port
-from orderflow.infra.process import ChildProcess
+from orderflow.infra.process import ChildProcess, Stopped
 from orderflow.infra.redis import LocalRedis
 from orders.contracts.admin import ensure_topics
 from orders.contracts.group import GroupDescriber, GroupView
@@ -147,6 +147,19 @@ class LocalStack:
             self.start_process(name)
         self.wait_ready(timeout)
 
+    def restart_worker(self, name: str, grace_s: float = 30) -> Stopped:
+        """One step of a rolling deploy: stop one worker (SIGTERM, SIGKILL after `grace_s`) and
+        start it again at once. Does not wait for it (`wait_worker_ready`) or for the group."""
+        stopped = self.processes.pop(name).stop(timeout=grace_s)
+        self.start_process(name)
+        return stopped
+
+    def wait_worker_ready(self, name: str, timeout: float) -> None:
+        """Block until the worker's metrics say it holds its partitions with its tables
+        recovered; kill it and raise ServerStartError if it dies or time runs out."""
+        ready = functools.partial(_worker_ready, self.worker_metrics_urls[name])
+        self.processes[name].wait_ready(ready, timeout)
+
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         for name, url in (("producer", self.producer_url), ("status-api", self.status_url)):
@@ -155,10 +168,9 @@ class LocalStack:
         worker = self.processes.get("worker-1")
         if worker is not None:
             worker.wait_ready(self._group_stable, max(1.0, deadline - time.monotonic()))
-        for name, url in self.worker_metrics_urls.items():  # tables recovered, not rebalancing
+        for name in self.worker_metrics_urls:  # tables recovered, not rebalancing
             if name in self.processes and self.processes[name].running:
-                ready = functools.partial(_worker_ready, url)
-                self.processes[name].wait_ready(ready, max(1.0, deadline - time.monotonic()))
+                self.wait_worker_ready(name, max(1.0, deadline - time.monotonic()))
 
     def _group_stable(self) -> bool:
         """True when the workers' consumer group is Stable with every worker in it. Asked with

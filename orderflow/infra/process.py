@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import NoReturn, Self
@@ -83,6 +84,15 @@ def _sweep_at_exit() -> None:
 atexit.register(_sweep_at_exit)
 
 
+@dataclass(frozen=True)
+class Stopped:
+    """How a child ended when it was stopped."""
+
+    seconds: float  # from the SIGTERM to the exit (0 when it was not running)
+    returncode: int | None  # negative: the signal that ended it; None: it never started
+    killed: bool  # it outlived the grace period, and a SIGKILL ended it
+
+
 class ChildProcess:
     """One long-running server process in its own process group, logging to a file."""
 
@@ -139,17 +149,21 @@ class ChildProcess:
             time.sleep(_POLL_INTERVAL)
         self._fail(f"exited with code {self._returncode()} while starting")
 
-    def stop(self, timeout: float) -> None:
-        """SIGTERM, wait up to `timeout`, then SIGKILL."""
+    def stop(self, timeout: float) -> Stopped:
+        """SIGTERM, wait up to `timeout`, then SIGKILL; says how long it took and how it ended."""
         if self._proc is None:
-            return
+            return Stopped(0.0, None, killed=False)
+        signalled = time.monotonic()
         _signal_group(self._proc, signal.SIGTERM)
+        killed = False
         try:
             self._proc.wait(timeout)
         except subprocess.TimeoutExpired:
             _signal_group(self._proc, signal.SIGKILL)
             self._proc.wait()
+            killed = True
         self._forget()
+        return Stopped(time.monotonic() - signalled, self._proc.returncode, killed)
 
     def kill(self) -> None:
         """SIGKILL at once, as a crash would."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
@@ -33,25 +34,50 @@ class Planned:
     token: str = "tok_visa"
 
 
+def mixed_plan(p: str, count: int, seed: int) -> tuple[dict[str, int], list[Planned]]:
+    """Initial stock and `count` orders: mostly paid, some declined, some short of stock."""
+    rng = random.Random(seed)
+    stock = {f"{p}-A": 5000, f"{p}-B": 5000, f"{p}-C": 5000, f"{p}-SCARCE": 40}
+    plan = []
+    for _ in range(count):
+        lines = [(sku, rng.randint(1, 3), "1.00") for sku in rng.sample(sorted(stock)[:3], 2)]
+        if rng.random() < 0.1:
+            lines.append((f"{p}-SCARCE", 1, "2.00"))
+        plan.append(Planned(lines, "tok_decline" if rng.random() < 0.1 else "tok_visa"))
+    return stock, plan
+
+
 @dataclass
 class Load:
     """POSTs every planned order, `concurrency` at a time and at most `per_second` (a steady
-    flow keeps each order's stages close together in time); remembers what was accepted."""
+    flow keeps each order's stages close together in time), until `stop()`; remembers what
+    was sent and what was accepted."""
 
     client: OrderflowClient
     plan: Sequence[Planned]
     concurrency: int = 32
     per_second: float = 1000.0
+    sent: int = 0  # POSTs made
     accepted: dict[str, Planned] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)  # what answered other than 202, and why
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def stop(self) -> None:
+        """Send no more orders; those sent already still get their answer."""
+        self._stopping.set()
 
     async def run(self) -> None:
         limit = asyncio.Semaphore(self.concurrency)
         start = time.monotonic()
 
         async def one(index: int, planned: Planned) -> None:
-            await asyncio.sleep(max(0.0, start + index / self.per_second - time.monotonic()))
+            due = max(0.0, start + index / self.per_second - time.monotonic())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), due)
             async with limit:
+                if self._stopping.is_set():
+                    return
+                self.sent += 1
                 try:
                     placed = await self.client.place(order_body(planned.lines, planned.token))
                 except (RuntimeError, aiohttp.ClientError, TimeoutError) as e:

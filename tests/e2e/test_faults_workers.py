@@ -5,7 +5,6 @@ accepted order to be terminal, then checks each order's history and the final st
 """
 
 import asyncio
-import random
 from collections import Counter
 from typing import Any
 
@@ -19,6 +18,7 @@ from tests.e2e.faults import (
     agent_crashes,
     expected_on_hand,
     history_problems,
+    mixed_plan,
     placing,
     stock_problems,
     wait_caught_up,
@@ -27,19 +27,6 @@ from tests.e2e.faults import (
 
 pytestmark = pytest.mark.timeout(480)
 RATE = 60.0  # orders/s: about what two workers keep up with here, so stages run close
-
-
-def mixed_plan(p: str, count: int, seed: int) -> tuple[dict[str, int], list[Planned]]:
-    """Initial stock and `count` orders: mostly paid, some declined, some short of stock."""
-    rng = random.Random(seed)
-    stock = {f"{p}-A": 5000, f"{p}-B": 5000, f"{p}-C": 5000, f"{p}-SCARCE": 40}
-    plan = []
-    for _ in range(count):
-        lines = [(sku, rng.randint(1, 3), "1.00") for sku in rng.sample(sorted(stock)[:3], 2)]
-        if rng.random() < 0.1:
-            lines.append((f"{p}-SCARCE", 1, "2.00"))
-        plan.append(Planned(lines, "tok_decline" if rng.random() < 0.1 else "tok_visa"))
-    return stock, plan
 
 
 async def check_outcome(

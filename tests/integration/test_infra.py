@@ -1,7 +1,10 @@
-"""The test servers work: a Kafka round trip, a Redis round trip, and a Redis crash-restart."""
+"""The test servers work: a Kafka round trip, a Redis round trip, and a Redis crash-restart;
+a stopped child says how it ended."""
 
 from __future__ import annotations
 
+import signal
+import sys
 import time
 from pathlib import Path
 
@@ -11,6 +14,7 @@ from confluent_kafka import Consumer, KafkaError, Message, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from orderflow.infra import InfraError, LocalRedis
+from orderflow.infra.process import ChildProcess
 
 DEADLINE_SECONDS = 30.0
 
@@ -106,3 +110,31 @@ def test_local_redis_names_the_setup_script_when_the_binary_is_missing(tmp_path:
     server = LocalRedis(data_dir=tmp_path, executable="no-such-redis-server")
     with pytest.raises(InfraError, match=r"scripts/setup-redis\.sh"):
         server.start()
+
+
+def _python_child(tmp_path: Path, code: str) -> ChildProcess:
+    child = ChildProcess("child", tmp_path / "child.log")
+    child.spawn([sys.executable, "-c", code], tmp_path)
+    return child
+
+
+def test_a_child_that_exits_on_sigterm_is_not_killed(tmp_path: Path) -> None:
+    child = _python_child(tmp_path, "import time; time.sleep(60)")
+    stopped = child.stop(timeout=10)
+    assert not stopped.killed
+    assert stopped.returncode == -signal.SIGTERM
+    assert stopped.seconds < 10
+
+
+def test_a_child_that_ignores_sigterm_is_killed_after_the_grace(tmp_path: Path) -> None:
+    ready = tmp_path / "ignoring"
+    code = (
+        "import pathlib, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        f"pathlib.Path({str(ready)!r}).touch(); time.sleep(60)"
+    )
+    child = _python_child(tmp_path, code)
+    child.wait_ready(ready.exists, timeout=30)  # the handler is in place before the signal
+    stopped = child.stop(timeout=0.5)
+    assert stopped.killed
+    assert stopped.returncode == -signal.SIGKILL
+    assert stopped.seconds >= 0.5
