@@ -1,5 +1,5 @@
-"""The order log's one reader: decodes each record once and hands the event to the stages
-that act on it, in the order's lane, then has its status change written.
+"""The order log's one reader: decodes each record once, has its status change written and
+hands the event to the stages that act on it, in the order's lane.
 
 Which stage acts on which event is one table, ROUTES, read top to bottom like the flow of an
 order. The rules stay in orders/domain; each stage module only loads and stores its table
@@ -85,11 +85,14 @@ class OrderPipeline:
         if isinstance(arrived, DecodeError):
             await self.dispatch.dead_letter_poison(message, arrived)
             return
+        # The status change depends on the event alone: written while the stages work (a
+        # charge can take seconds; RESERVED shows meanwhile), queued in the order's lane order.
+        change = status_change(arrived, message.offset)
+        written = self.writer.submit(message, change) if change is not None else None
         for stage in stages_for(arrived):
             await self.loops[stage].handle_decoded(message, arrived)
-        change = status_change(arrived, message.offset)
-        if change is not None:
-            await self.writer.submit(message, change)
+        if written is not None:
+            await written
 
     async def close(self) -> None:
         await self.writer.close()
