@@ -1,4 +1,5 @@
-"""The one stage loop: decode each raw record, hand it to the stage, apply the failure policy.
+"""The failure policy every stage call runs under (StageLoop): hand the event to the stage,
+retry or dead-letter as the failure's kind says.
 
 Failure policy (README, "Failure policy"):
 
@@ -37,15 +38,6 @@ T = TypeVar("T")
 
 Decode = Callable[[bytes | None], T]
 Handle = Callable[[T, int], Awaitable[None]]  # (event, its offset in the log)
-
-
-async def run_stage(
-    stream: Any, decode: Decode[T], handle: Handle[T], *, stage: str, deps: StageDeps
-) -> None:
-    """Run `handle` on every record of a Faust stream of raw bytes, with the failure policy."""
-    loop = StageLoop(stage, decode, handle, deps)
-    async for record in stream.events():
-        await loop.process(record.message)
 
 
 def is_transient(exc: BaseException) -> bool:

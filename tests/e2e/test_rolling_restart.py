@@ -3,7 +3,7 @@ within its grace period, starts again and becomes ready before the next one goes
 
 Orders arrive at a steady rate until the last worker is ready again. Afterwards every
 accepted order ends exactly once along a legal path, the stock table adds up, the group's
-offsets reach the log ends, and no agent crashed. No reruns: a failure here is a finding
+offsets reach the log ends, and no agent crashed. A failure here is a finding, never retried
 (README, Known limits).
 """
 

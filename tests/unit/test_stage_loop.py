@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import pytest
 from aiokafka.errors import KafkaConnectionError, KafkaError, UnknownTopicOrPartitionError
@@ -18,10 +19,11 @@ from stream_processors.dead_letters import RecordingDeadLetters
 from stream_processors.deps import StageDeps
 from stream_processors.gateway import SimulatedGateway
 from stream_processors.outbox import RecordingOutbox
-from stream_processors.streams import backoff, is_transient, run_stage
+from stream_processors.streams import Decode, Handle, StageLoop, backoff, is_transient
 from tests.unit.stage_helpers import placed
 
 TOPIC = "t.order-events"
+T = TypeVar("T")
 
 
 @dataclass
@@ -46,6 +48,15 @@ class FakeStream:
     async def events(self) -> AsyncIterator[FakeRecord]:
         for message in self.messages:
             yield FakeRecord(message)
+
+
+async def run_stage(
+    stream: FakeStream, decode: Decode[T], handle: Handle[T], *, stage: str, deps: StageDeps
+) -> None:
+    """Every record of the fake stream through one StageLoop, one after another."""
+    loop = StageLoop(stage, decode, handle, deps)
+    async for record in stream.events():
+        await loop.process(record.message)
 
 
 class JournalSink(RecordingDeadLetters):

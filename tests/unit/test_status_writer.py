@@ -15,6 +15,7 @@ from stream_processors.deps import StageDeps
 from stream_processors.gateway import SimulatedGateway
 from stream_processors.outbox import RecordingOutbox
 from stream_processors.status_writer import StatusWriter
+from tests.unit.stage_helpers import eventually
 
 
 @dataclass
@@ -105,7 +106,7 @@ async def test_closing_leaves_unwritten_changes_not_done() -> None:
     store = CountingStore(outage=1000)
     w, _ = writer(store)
     done = w.submit(Message(1), pending("o1", 1))
-    await asyncio.sleep(0.01)
+    await eventually(lambda: len(store.calls) >= 2)  # the write is failing and being retried
     await w.close()
     assert done.cancelled()
 
