@@ -23,8 +23,11 @@ OrderflowError
 │   └── GatewayMalfunction the gateway answered something that is neither a decision nor a
 │                          timeout (a 5xx, a malformed reply): handled like a bug, so the
 │                          record is dead-lettered after DLQ_MAX_ATTEMPTS tries
-└── ReplayError            `orderflow replay` cannot do what was asked (a bad table name, a
-                           switch already in progress, a log that cannot be read to its end)
+├── ReplayError            `orderflow replay` cannot do what was asked (a bad table name, a
+│                          switch already in progress, a log that cannot be read to its end)
+└── AuthError              authentication (orders/auth/)
+    ├── InvalidToken       a bearer token missing, malformed, expired, badly signed... (401)
+    └── AuthConfigError    the auth settings name no usable key (the service does not start)
 
 Any other exception a stage raises is a bug in its handling: retried a few times, then the
 record is dead-lettered so its partition keeps flowing.
@@ -106,3 +109,16 @@ class KeyBusy(IdempotencyError):
 
 class ReplayError(OrderflowError):
     """A status table rebuild cannot do what was asked; the message says why."""
+
+
+class AuthError(OrderflowError):
+    """Authentication failed or cannot be set up."""
+
+
+class InvalidToken(AuthError):
+    """No usable bearer token: answered 401 with `WWW-Authenticate: Bearer`; the message says
+    what is wrong without echoing the token."""
+
+
+class AuthConfigError(AuthError):
+    """The auth settings cannot work (an unreadable key file, a key of an unaccepted type)."""

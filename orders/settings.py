@@ -4,9 +4,9 @@ Built once at startup (`Settings()`) and passed down; nothing else reads the env
 """
 
 from decimal import Decimal
-from typing import Self
+from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orders.domain.validation import Limits
@@ -62,6 +62,23 @@ class Settings(BaseSettings):
     # Both HTTP services
     access_log: bool = False  # one log line per request: costly under load, off by default
 
+    # Authentication, both HTTP services (README, "Security"). "none": nobody is asked who they
+    # are (development; each service warns at start). "jwt": Bearer tokens, verified with
+    # exactly one of the three key settings below.
+    auth_mode: Literal["none", "jwt"] = "none"
+    auth_hs256_secret: SecretStr | None = None  # HS256 shared secret, at least 32 characters
+    auth_public_key_file: str = ""  # a PEM public key: RSA (RS256) or P-256 (ES256)
+    auth_jwks_file: str = ""  # a JWKS file of RSA/EC public keys, chosen by the token's kid
+    auth_issuer: str = ""  # when set, tokens must carry this `iss`
+    auth_audience: str = ""  # when set, tokens must carry this `aud`
+    auth_leeway_s: float = Field(30.0, ge=0, le=300)  # clock skew allowed on exp/nbf/iat
+    # A token is a staff token when this claim (a space-separated string or a list) holds
+    # this value; any other valid token is the customer named by its `sub`.
+    auth_staff_claim: str = Field("scope", min_length=1)
+    auth_staff_value: str = Field("orderflow:staff", min_length=1)
+    # GET /metrics: open when unset, else it takes `Authorization: Bearer <this token>`.
+    auth_metrics_token: SecretStr | None = None
+
     # Status API
     status_api_host: str = "127.0.0.1"
     status_api_port: int = Field(8081, ge=0, le=65535)
@@ -116,6 +133,23 @@ class Settings(BaseSettings):
             raise ValueError("idempotency_lease_s must exceed publish_timeout_s + 1")
         if self.idempotency_ttl_s <= self.idempotency_lease_s:
             raise ValueError("idempotency_ttl_s must exceed idempotency_lease_s")
+        return self
+
+    @model_validator(mode="after")
+    def _one_key_for_jwt(self) -> Self:
+        keys = [self.auth_hs256_secret is not None, bool(self.auth_public_key_file),
+                bool(self.auth_jwks_file)]  # fmt: skip
+        if self.auth_mode == "jwt" and sum(keys) != 1:
+            raise ValueError(
+                "auth_mode=jwt needs exactly one of auth_hs256_secret, auth_public_key_file, "
+                "auth_jwks_file"
+            )
+        secret = self.auth_hs256_secret
+        if secret is not None and len(secret.get_secret_value()) < 32:
+            raise ValueError("auth_hs256_secret must be at least 32 characters")
+        token = self.auth_metrics_token
+        if token is not None and len(token.get_secret_value()) < 16:
+            raise ValueError("auth_metrics_token must be at least 16 characters")
         return self
 
     @property

@@ -6,18 +6,21 @@ from aiohttp import web
 from prometheus_client import Counter
 
 from orders import http, http_metrics, openapi
+from orders.auth import middleware as auth
+from orders.auth.openapi import secured
 from orders.errors import StoreUnavailable
 from orders.event_loop import use_event_loop
 from orders.http import KnownError, json_errors
 from orders.settings import Settings
 from orders.status_store import StatusStore
 from orders.status_store.redis import RedisStatusStore
+from producer.access import ROUTES
 from producer.api import OrderProducer
 from producer.cancel import STATUS_STORE, cancel_order
 from producer.idempotency import IdempotencyStore
 from producer.idempotency.redis import RedisIdempotencyStore
 from producer.metrics import pending_write_failures, track_producer_queue
-from producer.openapi import openapi_spec
+from producer.openapi import AUTH_RESPONSES, openapi_spec
 from producer.pending import RecordPending
 from producer.publisher import EventPublisher
 from producer.redis_client import REDIS, redis_context
@@ -54,6 +57,7 @@ def create_app(
     app = web.Application(
         client_max_size=settings.max_body_bytes, middlewares=[json_errors(store_down)]
     )
+    auth.install(app, settings, ROUTES, name="front door")
     app[SETTINGS] = settings
     if publisher is None:
         app.cleanup_ctx.append(_kafka_producer)
@@ -77,7 +81,7 @@ def create_app(
     registry = http_metrics.install(app)
     track_producer_queue(app, registry)
     app[PENDING_FAILURES] = pending_write_failures(registry)
-    openapi.install(app, openapi_spec(settings))
+    openapi.install(app, secured(openapi_spec(settings), ROUTES, settings, AUTH_RESPONSES))
     return app
 
 

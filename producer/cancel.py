@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from orders.auth.middleware import principal
+from orders.auth.rules import Decision, order_decision
 from orders.domain.cancellation import CANCELLABLE
 from orders.domain.events import CancellationRequested
 from orders.domain.ids import issued_at, normalise_order_id
@@ -58,6 +60,8 @@ async def cancel_order(request: web.Request) -> web.Response:
     view = await request.app[STATUS_STORE].get(order_id)
     if view is None:
         return _not_found(request.app[SETTINGS], order_id)
+    if order_decision(principal(request), view.customer_id) is not Decision.ALLOW:
+        return error_response(404, "order not found")  # another customer's: ids do not leak
     if view.status not in CANCELLABLE:
         return _too_late(view)
     return await _request(request, view, body.reason)

@@ -130,6 +130,12 @@ def _cancel_order(settings: Settings) -> Schema:
     )
 
 
+# Answers only a service with authentication on gives (orders/auth/openapi.py adds them).
+AUTH_RESPONSES: dict[str, Schema] = {
+    "POST /orders": {"403": error("A customer token placing an order for another customer")},
+}
+
+
 def openapi_spec(settings: Settings) -> Schema:
     paths = {
         "/orders": {"post": _place_order(settings)},

@@ -9,6 +9,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
+from orders.auth.middleware import principal
+from orders.auth.rules import Decision, idempotency_scope, place_decision
 from orders.domain.events import OrderPlaced
 from orders.errors import KeyBusy, KeyReused, PublishError, StoreUnavailable
 from orders.http import error_response
@@ -49,8 +51,11 @@ async def place_order(request: web.Request) -> web.Response:
         order = await _parse_order(request, settings.max_body_bytes)
     except Rejected as rejected:
         return rejected.response
+    caller = principal(request)
+    if place_decision(caller, order.customer_id) is not Decision.ALLOW:
+        return error_response(403, "a customer token may place orders only for its own customer_id")
     if key is not None:
-        return await _place_once(request, key, order)
+        return await _place_once(request, idempotency_scope(caller, key), order)
     try:
         placed = await request.app[ORDER_PRODUCER].place_order(order)
     except PublishError as e:

@@ -13,6 +13,8 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from orders import http, http_metrics, openapi
+from orders.auth import middleware as auth
+from orders.auth.openapi import secured
 from orders.errors import StoreUnavailable
 from orders.event_loop import use_event_loop
 from orders.http import KnownError, json_errors
@@ -21,8 +23,9 @@ from orders.status_store import StatusStore
 from orders.status_store.change_log import ChangeLog
 from orders.status_store.redis import RedisStatusStore
 from status_api import board, changes, dashboard, listing, live, streams
+from status_api.access import QUERY_TOKEN_ROUTES, ROUTES
 from status_api.changes import CHANGE_LOG
-from status_api.openapi import openapi_spec
+from status_api.openapi import AUTH_RESPONSES, openapi_spec
 from status_api.pipeline_sampler import PipelineHistory
 from status_api.views import STORE, get_order, healthz, readyz
 
@@ -65,6 +68,7 @@ def create_app(
     a given `store` (and `change_log`, without which GET /events cannot resume) stays the
     caller's to close."""
     app = web.Application(middlewares=[no_store, json_errors(STORE_DOWN)])
+    auth.install(app, settings, ROUTES, name="status API", query_token_routes=QUERY_TOKEN_ROUTES)
     if store is None:
         app.cleanup_ctx.append(_redis_store(settings))
     else:
@@ -83,7 +87,7 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     http_metrics.install(app)
-    openapi.install(app, openapi_spec())
+    openapi.install(app, secured(openapi_spec(), ROUTES, settings, AUTH_RESPONSES))
     return app
 
 

@@ -1,9 +1,12 @@
 """GET /orders (a page of orders, newest first) and GET /stats, from the table's indexes."""
 
+import dataclasses
 from typing import Any
 
 from aiohttp import web
 
+from orders.auth.middleware import principal
+from orders.auth.rules import Decision, list_scope
 from orders.domain.ids import short_ref
 from orders.domain.stages import orders_by_stage
 from orders.domain.status import OrderStatus
@@ -51,6 +54,10 @@ async def list_orders(request: web.Request) -> web.Response:
         query = parse_list_query(request.query)
     except BadQuery as e:
         return error_response(400, str(e))
+    decision, customer = list_scope(principal(request), query.customer_id)
+    if decision is not Decision.ALLOW:  # another customer's list: as if it had no orders
+        return error_response(404, "customer not found")
+    query = dataclasses.replace(query, customer_id=customer)
     page = await request.app[STORE].list_orders(query)
     return web.json_response(
         {

@@ -142,6 +142,12 @@ def _paths() -> dict[str, Schema]:
     }  # fmt: skip
 
 
+# Answers only a service with authentication on gives (orders/auth/openapi.py adds them).
+AUTH_RESPONSES: dict[str, Schema] = {
+    "GET /orders": {"404": error("A customer token asking for another customer's orders")},
+}
+
+
 def openapi_spec() -> Schema:
     return oa.document(
         "orderflow status API",

@@ -17,7 +17,7 @@ from orders.errors import StoreUnavailable
 from orders.http import error_response
 from orders.status_store import HistoryEntry, OrderView
 from status_api import sse
-from status_api.views import STORE
+from status_api.views import STORE, visible_to
 from status_api.watch import FEED, watch
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ async def order_events(request: web.Request) -> web.StreamResponse:
         return error_response(404, "order not found")
     store, feed, heartbeat_s = request.app[STORE], request.app[FEED], request.app[HEARTBEAT_S]
     with feed.watch(order_id) as waiter:  # before the first read: no change slips between
-        view = await watch(store, feed, order_id, None, APPEAR_WAIT_S)
+        view = await watch(store, feed, order_id, None, APPEAR_WAIT_S, visible_to(request))
         if view is None:
             return error_response(404, "order not found")
         response = await sse.open_stream(request)

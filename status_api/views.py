@@ -4,6 +4,8 @@ from typing import Any
 
 from aiohttp import web
 
+from orders.auth.middleware import principal
+from orders.auth.rules import Decision, order_decision
 from orders.errors import StoreUnavailable
 from orders.status_store import OrderView, StatusStore
 from status_api import watch
@@ -44,7 +46,13 @@ def order_json(view: OrderView) -> dict[str, Any]:
 async def get_order(request: web.Request) -> web.Response:
     """The order, with `ETag: "<version>"`; `?wait=`, `?since_version=` and If-None-Match
     make it a conditional answer or a long-poll (status_api/watch.py)."""
-    return await watch.get_order(request, request.app[STORE], order_json)
+    return await watch.get_order(request, request.app[STORE], order_json, visible_to(request))
+
+
+def visible_to(request: web.Request) -> watch.Visible:
+    """Which orders the caller may see: a customer its own, staff (and anyone, auth off) all."""
+    caller = principal(request)
+    return lambda view: order_decision(caller, view.customer_id) is Decision.ALLOW
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -23,6 +23,14 @@ from status_api.feed import ChangeFeed
 FEED: web.AppKey[ChangeFeed] = web.AppKey("change_feed", ChangeFeed)
 MAX_WAIT_S = 60.0
 
+# Whether the caller may see an order (orders/auth/rules.py order_decision); one it may not is
+# treated exactly like an order that does not exist, waits included, so ids do not leak.
+Visible = Callable[[OrderView], bool]
+
+
+def everyone(_view: OrderView) -> bool:
+    return True
+
 
 class BadQuery(ValueError):
     """A query parameter or header the client got wrong (400; the message says how)."""
@@ -78,7 +86,10 @@ def is_news(view: OrderView | None, known: int | None) -> bool:
 
 
 async def get_order(
-    request: web.Request, store: StatusStore, render: Callable[[OrderView], dict[str, Any]]
+    request: web.Request,
+    store: StatusStore,
+    render: Callable[[OrderView], dict[str, Any]],
+    visible: Visible = everyone,
 ) -> web.Response:
     try:
         wait = parse_wait(request.query.get("wait"))
@@ -90,7 +101,7 @@ async def get_order(
     if order_id is None:
         return error_response(404, "order not found")
     feed = request.app[FEED]
-    view = await watch(store, feed, order_id, known, wait)
+    view = await watch(store, feed, order_id, known, wait, visible)
     if view is None:
         return error_response(404, "order not found")
     if not is_news(view, known):
@@ -99,14 +110,21 @@ async def get_order(
 
 
 async def watch(
-    store: StatusStore, feed: ChangeFeed, order_id: str, known: int | None, wait: float
+    store: StatusStore,
+    feed: ChangeFeed,
+    order_id: str,
+    known: int | None,
+    wait: float,
+    visible: Visible = everyone,
 ) -> OrderView | None:
-    """The order as soon as it is news to the client, or as it is after `wait` seconds."""
+    """The order as soon as it is news to the client, or as it is after `wait` seconds (None:
+    unknown, or not `visible` to the caller)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     with feed.watch(order_id) as waiter:  # before the read: a change in between still wakes
         while True:
             view = await store.get(order_id)
+            view = view if view is None or visible(view) else None
             remaining = deadline - loop.time()
             if is_news(view, known) or remaining <= 0 or feed.closing:
                 return view
