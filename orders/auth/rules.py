@@ -60,9 +60,10 @@ def list_scope(principal: Principal, requested: str | None) -> tuple[Decision, s
 def idempotency_scope(principal: Principal, key: str) -> str:
     """The name an Idempotency-Key is remembered under. A customer's keys are its own, so two
     customers choosing the same key never meet; staff and auth-off callers keep the bare key.
-    Keys are visible ASCII without spaces, so no bare key can equal a scoped one."""
+    Bare keys are visible ASCII without spaces, so none equals a scoped one; the id's length
+    keeps (id, key) pairs apart whatever characters the id holds."""
     match principal:
         case Customer(customer_id):
-            return f"customer {customer_id} {key}"
+            return f"customer {len(customer_id)}:{customer_id} {key}"
         case Staff() | Anyone():
             return key
