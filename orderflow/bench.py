@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from orderflow.client import OrderflowClient, order_body
+from orderflow.client import OrderflowClient, auth_headers, order_body
 from orderflow.cpu import CpuShare, Sampler, total
 
 CLIENT = "bench-client"  # this process: sampled too, but not part of the stack's total
@@ -40,6 +40,7 @@ class BenchPlan:
     concurrency: int
     runs: int = 1
     mode: WaitMode = WaitMode()
+    token: str | None = field(default=None, repr=False)  # bearer token (auth on): a staff one
 
     @property
     def warmup_orders(self) -> int:
@@ -94,7 +95,9 @@ async def run_round(
     The SKU must have the units in stock (the caller sets that up)."""
     limit = asyncio.Semaphore(plan.concurrency)
     connector = aiohttp.TCPConnector(limit=plan.concurrency * 2)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    async with aiohttp.ClientSession(
+        connector=connector, headers=auth_headers(plan.token)
+    ) as session:
         client = OrderflowClient(session, producer_url, status_url)
 
         async def bounded() -> tuple[float, float, str]:

@@ -14,6 +14,7 @@ from orderflow.commands.context import command_settings
 from orderflow.commands.dlq import dlq
 from orderflow.commands.replay import replay
 from orderflow.commands.reprocess import reprocess
+from orderflow.commands.token import token
 from orders.settings import Settings
 
 
@@ -105,13 +106,15 @@ def dev(workers: int) -> None:
 def demo(workers: int, exit_after: bool) -> None:
     """Run the stack, seed stock, send sample orders and show their statuses live."""
     from orderflow.commands.dev import dev_stack, ready_message
-    from orderflow.demo import run_samples
+    from orderflow.demo import demo_token, run_samples
     from orderflow.stock import DEMO_CATALOG, set_stock
 
     click.echo("starting Kafka, Redis, the front door, workers and the status API...")
     with dev_stack(_settings(), workers) as (stack, address_file):
         asyncio.run(set_stock(stack.settings, DEMO_CATALOG))
-        ok = asyncio.run(run_samples(stack.producer_url, stack.status_url))
+        ok = asyncio.run(
+            run_samples(stack.producer_url, stack.status_url, token=demo_token(stack.settings))
+        )
         click.echo("every order ended as expected" if ok else "some orders did not end as expected")
         if not exit_after:
             click.echo(ready_message(stack, address_file))
@@ -125,6 +128,7 @@ main.add_command(reprocess)
 main.add_command(replay)
 main.add_command(status_command.status)
 main.add_command(bench)
+main.add_command(token)
 
 
 def _wait_for_signal() -> None:

@@ -112,6 +112,11 @@ class OrderflowClient:
         return True
 
 
+def auth_headers(token: str | None) -> dict[str, str]:
+    """The headers that carry a bearer token (none without one)."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 def order_body(
     lines: list[tuple[str, int, str]], token: str = "tok_visa", customer: str = "demo"
 ) -> dict[str, Any]:

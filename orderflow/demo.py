@@ -8,8 +8,10 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from orderflow.client import OrderflowClient, order_body
+from orderflow.client import OrderflowClient, auth_headers, order_body
+from orders.auth.mint import mint
 from orders.domain.status import TERMINAL, OrderStatus
+from orders.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,18 @@ def _table(rows: list[tuple[Sample, str, dict[str, object] | None]]) -> Table:
     return table
 
 
-async def run_samples(producer_url: str, status_url: str, within: float = 90) -> bool:
+def demo_token(settings: Settings) -> str | None:
+    """With auth on and a shared secret, the demo acts as staff with a token of its own."""
+    if settings.auth_mode == "none" or settings.auth_hs256_secret is None:
+        return None
+    return mint(settings, "orderflow-demo", staff=True, ttl_s=3600)
+
+
+async def run_samples(
+    producer_url: str, status_url: str, within: float = 90, token: str | None = None
+) -> bool:
     """Place every sample, show the statuses live; True when each ended as expected."""
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(headers=auth_headers(token)) as session:
         client = OrderflowClient(session, producer_url, status_url)
         placed = [(s, (await client.place(order_body(s.lines, s.token))).order_id) for s in SAMPLES]
         rows: list[tuple[Sample, str, dict[str, object] | None]] = [(s, i, None) for s, i in placed]

@@ -15,6 +15,7 @@ import click
 from click.core import ParameterSource
 
 from orderflow.commands.bench_replay import bench_replay
+from orderflow.commands.token import token_option
 from orders.settings import Settings
 
 if TYPE_CHECKING:  # imported when the command runs: they bring aiohttp and the like
@@ -91,6 +92,7 @@ def _pid_option(
     help="Without --local: a process whose CPU to sample (repeatable).",
 )
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write JSON here.")
+@token_option
 @click.pass_context
 def bench(
     ctx: click.Context,
@@ -104,6 +106,7 @@ def bench(
     root: Path | None,
     pids: dict[str, int],
     json_path: Path | None,
+    token: str | None,
 ) -> None:
     """Post N orders over HTTP per round; report orders/s, POST-to-terminal latency and, with
     --local or --pid, the CPU each process spent per order.
@@ -115,7 +118,8 @@ def bench(
     from orderflow.bench import BenchPlan, WaitMode
     from orderflow.bench_report import as_dict, text_lines
 
-    plan = BenchPlan(orders, concurrency, runs, WaitMode(long_poll=long_poll, poll_s=poll))
+    mode = WaitMode(long_poll=long_poll, poll_s=poll)
+    plan = BenchPlan(orders, concurrency, runs, mode, token=token)
     report = run_bench(plan, Target(local, workers, root, pids))
     for line in text_lines(report):
         click.echo(line)
