@@ -48,8 +48,15 @@ function render() {
   document.getElementById("failed").replaceChildren(...failed.map((o) => item(o, true)));
 }
 
+// With authentication on, open the board as /board#token=<staff token>: the fragment never
+// leaves the browser; the token goes in a header, and in the query for EventSource (which
+// cannot send headers).
+const TOKEN = new URLSearchParams(location.hash.slice(1)).get("token");
+const AUTH = TOKEN ? { headers: { Authorization: `Bearer ${TOKEN}` } } : {};
+const EVENTS_URL = TOKEN ? `/events?access_token=${encodeURIComponent(TOKEN)}` : "/events";
+
 async function load() {
-  const response = await fetch("/orders?limit=100");
+  const response = await fetch("/orders?limit=100", AUTH);
   if (!response.ok) return;
   const page = await response.json();
   // The page is newest first: apply oldest first, so "seen" keeps their order.
@@ -59,7 +66,7 @@ async function load() {
 
 function connect() {
   const status = document.getElementById("connection");
-  const events = new EventSource("/events");
+  const events = new EventSource(EVENTS_URL);
   // Once an event carried an id, EventSource reconnects with it (Last-Event-ID) and the
   // server sends what was missed, or a "reset" when it no longer can. Before that, a
   // reconnect must read the list again: changes may have been missed meanwhile.

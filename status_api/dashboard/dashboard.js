@@ -145,9 +145,13 @@ function render(snap) {
   document.body.dataset.loaded = "true";
 }
 
+// With authentication on, open /dashboard#token=<staff token> (the fragment stays in the browser).
+const TOKEN = new URLSearchParams(location.hash.slice(1)).get("token");
+const AUTH_HEADERS = TOKEN ? { Authorization: `Bearer ${TOKEN}` } : {};
+
 async function poll() {
   try {
-    const response = await fetch("/dashboard.json", { cache: "no-store" });
+    const response = await fetch("/dashboard.json", { cache: "no-store", headers: AUTH_HEADERS });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     render(await response.json());
   } catch (error) {
