@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.error import URLError
 
+from pydantic import SecretStr
+
 from orderflow.infra.kafka import LocalKafka, ensure_kafka_libs
 from orderflow.infra.ports import accepts_connections, free_port
 from orderflow.infra.process import ChildProcess, Stopped
@@ -27,8 +29,15 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    """The environment that gives a child process these settings."""
-    return {f"ORDERFLOW_{k.upper()}": str(v) for k, v in settings.model_dump().items()}
+    """The environment that gives a child process these settings (secrets in clear: the child
+    needs them; an unset optional setting stays unset)."""
+    env = {}
+    for name, value in settings.model_dump().items():
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value is not None:
+            env[f"ORDERFLOW_{name.upper()}"] = str(value)
+    return env
 
 
 def _port(preferred: int, fixed: bool) -> int:

@@ -7,7 +7,6 @@ from prometheus_client import Counter
 
 from orders import http, http_metrics, openapi
 from orders.auth import middleware as auth
-from orders.auth.openapi import secured
 from orders.errors import StoreUnavailable
 from orders.event_loop import use_event_loop
 from orders.http import KnownError, json_errors
@@ -20,7 +19,7 @@ from producer.cancel import STATUS_STORE, cancel_order
 from producer.idempotency import IdempotencyStore
 from producer.idempotency.redis import RedisIdempotencyStore
 from producer.metrics import pending_write_failures, track_producer_queue
-from producer.openapi import AUTH_RESPONSES, openapi_spec
+from producer.openapi import served_document
 from producer.pending import RecordPending
 from producer.publisher import EventPublisher
 from producer.redis_client import REDIS, redis_context
@@ -81,7 +80,7 @@ def create_app(
     registry = http_metrics.install(app)
     track_producer_queue(app, registry)
     app[PENDING_FAILURES] = pending_write_failures(registry)
-    openapi.install(app, secured(openapi_spec(settings), ROUTES, settings, AUTH_RESPONSES))
+    openapi.install(app, served_document(settings))
     return app
 
 

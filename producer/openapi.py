@@ -1,10 +1,12 @@
 """The front door's OpenAPI document, built from the request models and the settings."""
 
 from orders import openapi as oa
+from orders.auth.openapi import secured
 from orders.domain.cancellation import CANCELLABLE
 from orders.domain.status import OrderStatus
 from orders.openapi import Schema, answer, error, ref
 from orders.settings import Settings
+from producer.access import ROUTES
 from producer.cancel import CancelOrder
 from producer.idempotency.keys import HEADER, MAX_KEY_LENGTH, REPLAYED_HEADER
 from producer.schemas import PlaceOrder
@@ -150,3 +152,8 @@ def openapi_spec(settings: Settings) -> Schema:
         paths,
         schemas,
     )
+
+
+def served_document(settings: Settings) -> Schema:
+    """The document the front door serves: with the security its settings enforce."""
+    return secured(openapi_spec(settings), ROUTES, settings, AUTH_RESPONSES)

@@ -1,9 +1,12 @@
 """The status API's OpenAPI document."""
 
 from orders import openapi as oa
+from orders.auth.openapi import secured
 from orders.openapi import Schema, answer, error, ref
+from orders.settings import Settings
 from orders.status_store.queries import MAX_LIMIT
 from status_api import listing, watch
+from status_api.access import ROUTES
 from status_api.openapi_dashboard import dashboard_paths, dashboard_schema
 from status_api.openapi_schemas import STATUS, schemas
 
@@ -160,3 +163,8 @@ def openapi_spec() -> Schema:
         },
         {**schemas(), "Dashboard": dashboard_schema()},
     )
+
+
+def served_document(settings: Settings) -> Schema:
+    """The document the status API serves: with the security its settings enforce."""
+    return secured(openapi_spec(), ROUTES, settings, AUTH_RESPONSES)

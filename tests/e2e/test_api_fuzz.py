@@ -4,6 +4,11 @@ schemathesis takes each service's document (built in code, the one the service s
 sends generated requests, valid and invalid, to every operation of one real stack (real Kafka,
 Redis and processes). Every answer must be documented: no 5xx, a documented status code,
 content type, headers and body schema; invalid input must be refused and valid input accepted.
+
+The stack runs with authentication on (ORDERFLOW_AUTH_MODE=jwt, a metrics token): requests
+carry a staff token (and schemathesis's ignored_auth check also sends each operation without
+it and with a wrong one, expecting 401); a second, shorter run sends no token at all, and
+every operation that needs one must answer 401, never a 5xx.
 """
 
 import asyncio
@@ -21,17 +26,25 @@ from schemathesis.checks import CheckContext
 from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from orderflow.client import auth_headers
 from orderflow.stack import LocalStack
 from orderflow.stock import set_stock
+from orders.auth.mint import mint
 from orders.domain.status import TERMINAL, OrderStatus
 from orders.settings import Settings
-from producer.openapi import openapi_spec as front_door_spec
-from status_api.openapi import openapi_spec as status_api_spec
+from producer.openapi import served_document as front_door_spec
+from status_api.openapi import served_document as status_api_spec
 from tests.e2e.conftest import stack_settings
 
-DEFAULTS = Settings.model_validate({})  # the stack below changes nothing the documents show
-front_door = schemathesis.openapi.from_dict(front_door_spec(DEFAULTS))
-status_api = schemathesis.openapi.from_dict(status_api_spec())
+AUTH = {
+    "auth_mode": "jwt",
+    "auth_hs256_secret": "fuzz-secret-" + "x" * 32,
+    "auth_metrics_token": "fuzz-metrics-" + "m" * 16,
+}
+# The stack below changes nothing else the documents show.
+DOCUMENTED = Settings.model_validate(AUTH)
+front_door = schemathesis.openapi.from_dict(front_door_spec(DOCUMENTED))
+status_api = schemathesis.openapi.from_dict(status_api_spec(DOCUMENTED))
 # GET /events is a stream that never ends (test_status_streams follows it); not a request the
 # fuzzer can wait out.
 status_api_requests = status_api.exclude(path="/events")
@@ -63,6 +76,14 @@ def accepts_valid_data(ctx: CheckContext, response: Response, case: schemathesis
 
 
 CHECKS = {"excluded_checks": [positive_data_acceptance], "additional_checks": [accepts_valid_data]}
+WITHOUT_TOKEN = settings(FUZZ, max_examples=10)
+
+
+def staff_headers(case: schemathesis.Case) -> dict[str, str]:
+    """A staff token, or the metrics token for GET /metrics (what each operation declares)."""
+    if case.operation.path == "/metrics":
+        return auth_headers(DOCUMENTED.auth_metrics_token.get_secret_value())  # type: ignore[union-attr]
+    return auth_headers(mint(DOCUMENTED, "fuzzer", staff=True, ttl_s=600))
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +95,7 @@ def fuzz_stack(
     prefix = f"t-{uuid.uuid4().hex[:8]}"
     servers = {"kafka_bootstrap_servers": kafka_bootstrap, "redis_url": redis_url}
     stack = LocalStack(  # a slow gateway: an order stays RESERVED while it is charged
-        stack_settings(prefix, tmp_path_factory, payment_latency_ms=1500, **servers),
+        stack_settings(prefix, tmp_path_factory, payment_latency_ms=1500, **servers, **AUTH),
         workers=1,
         log_dir=tmp_path_factory.mktemp("logs"),
         fixed_ports=False,
@@ -89,13 +110,13 @@ def _served(url: str) -> object:
 
 
 def test_services_serve_the_documents_fuzzed_here(fuzz_stack: LocalStack) -> None:
-    assert _served(fuzz_stack.producer_url) == front_door_spec(DEFAULTS)
-    assert _served(fuzz_stack.status_url) == status_api_spec()
+    assert _served(fuzz_stack.producer_url) == front_door_spec(DOCUMENTED)
+    assert _served(fuzz_stack.status_url) == status_api_spec(DOCUMENTED)
 
 
 def _status(stack: LocalStack, order_id: str) -> Any:
     case = status_api["/orders/{order_id}"]["GET"].Case(path_parameters={"order_id": order_id})
-    return case.call(base_url=stack.status_url, timeout=10)
+    return case.call(base_url=stack.status_url, timeout=10, headers=staff_headers(case))
 
 
 def _wait_for(stack: LocalStack, order_id: str, wanted: set[OrderStatus]) -> Any:
@@ -112,14 +133,15 @@ def _cancel(stack: LocalStack, order_id: str) -> Any:
     case = front_door["/orders/{order_id}/cancel"]["POST"].Case(
         path_parameters={"order_id": order_id}
     )
-    return case.call_and_validate(base_url=stack.producer_url)
+    return case.call_and_validate(base_url=stack.producer_url, headers=staff_headers(case))
 
 
 def _reserved_order(stack: LocalStack) -> str:
     line = {"sku": "FUZZ-BURGER", "quantity": 1, "unit_price": "5.50"}
     body = {"customer_id": "c", "currency": "USD", "payment_token": "tok_visa", "items": [line]}
     placed = front_door["/orders"]["POST"].Case(body=body, media_type="application/json")
-    order_id: str = placed.call_and_validate(base_url=stack.producer_url).json()["order_id"]
+    answer = placed.call_and_validate(base_url=stack.producer_url, headers=staff_headers(placed))
+    order_id: str = answer.json()["order_id"]
     _wait_for(stack, order_id, {OrderStatus.RESERVED})
     return order_id
 
@@ -147,7 +169,9 @@ def test_an_order_through_cancellation_conforms(fuzz_stack: LocalStack) -> None:
 def test_front_door_conforms_to_its_openapi_document(
     case: schemathesis.Case, fuzz_stack: LocalStack
 ) -> None:
-    case.call_and_validate(base_url=fuzz_stack.producer_url, timeout=30, **CHECKS)
+    case.call_and_validate(
+        base_url=fuzz_stack.producer_url, timeout=30, headers=staff_headers(case), **CHECKS
+    )
 
 
 @status_api_requests.parametrize()
@@ -155,4 +179,29 @@ def test_front_door_conforms_to_its_openapi_document(
 def test_status_api_conforms_to_its_openapi_document(
     case: schemathesis.Case, fuzz_stack: LocalStack
 ) -> None:
-    case.call_and_validate(base_url=fuzz_stack.status_url, timeout=30, **CHECKS)
+    case.call_and_validate(
+        base_url=fuzz_stack.status_url, timeout=30, headers=staff_headers(case), **CHECKS
+    )
+
+
+def _refused_without_a_token(case: schemathesis.Case, base_url: str) -> None:
+    case.headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
+    response = case.call(base_url=base_url, timeout=30)
+    assert response.status_code < 500, response.text
+    if case.operation.definition.raw.get("security"):
+        assert response.status_code == 401, (response.status_code, response.text)
+        assert response.headers["WWW-Authenticate"][0].startswith("Bearer")
+    # Valid data is refused here (401), so only the conformance checks apply.
+    case.validate_response(response, excluded_checks=[positive_data_acceptance])
+
+
+@front_door.parametrize()
+@WITHOUT_TOKEN
+def test_front_door_without_a_token(case: schemathesis.Case, fuzz_stack: LocalStack) -> None:
+    _refused_without_a_token(case, fuzz_stack.producer_url)
+
+
+@status_api_requests.parametrize()
+@WITHOUT_TOKEN
+def test_status_api_without_a_token(case: schemathesis.Case, fuzz_stack: LocalStack) -> None:
+    _refused_without_a_token(case, fuzz_stack.status_url)
