@@ -12,6 +12,7 @@ from orderflow.stack import LocalStack
 from orderflow.stock import set_stock
 from orders.auth.mint import mint
 from orders.domain.status import OrderStatus
+from tests.e2e.browser import browser_page
 from tests.e2e.conftest import StackFactory
 
 AUTH: dict[str, Any] = {
@@ -124,3 +125,27 @@ async def test_staff_routes_refuse_customers_and_every_route_wants_a_token(
             assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
     logs = "".join(path.read_text() for path in stack.log_dir.glob("*.log"))
     assert "AUTHENTICATION IS OFF" not in logs  # said only when auth is off (unit-tested)
+
+
+async def test_board_and_dashboard_work_with_a_staff_token_in_the_fragment(
+    stack_factory: StackFactory,
+) -> None:
+    """The pages hold no data: with the token in their URL fragment they read it (the board
+    its list and GET /events, with ?access_token=), and an order placed shows up live."""
+    stack = stack_factory(workers=1, **AUTH)
+    sku = f"{stack.settings.topic_prefix}-B"
+    await set_stock(stack.settings, {sku: 10})
+    a_token, _, staff_token = tokens(stack)
+    async with (
+        browser_page(1280, 720, timeout_ms=60_000) as page,
+        aiohttp.ClientSession(timeout=TIMEOUT) as http,
+    ):
+        await page.goto(f"{stack.status_url}/board#token={staff_token}")
+        await page.wait_for_selector("#connection.online")
+        body = order_body([(sku, 1, "3.00")], customer="cust-a")
+        status, placed = await Caller(http, stack, a_token).post("/orders", body)
+        assert status == 202, placed
+        await page.wait_for_selector(f'#ready li[data-order-id="{placed["order_id"]}"]')
+
+        await page.goto(f"{stack.status_url}/dashboard#token={staff_token}")
+        await page.wait_for_selector("body[data-loaded='true']")

@@ -185,7 +185,9 @@ async def test_board_page_and_its_files() -> None:
         for needed in ('id="preparing"', 'id="ready"', 'id="failed"', "/board/static/board.js"):
             assert needed in html
         assert script.status == 200
-        assert 'new EventSource("/events")' in await script.text()
+        code = await script.text()
+        assert "new EventSource(EVENTS_URL)" in code
+        assert ': "/events"' in code  # EVENTS_URL without a token
         assert style.status == 200
         assert "http" not in html + await style.text()  # nothing from another site (no CDN)
 
