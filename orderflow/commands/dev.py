@@ -50,9 +50,20 @@ def ready_message(stack: LocalStack, address_file: Path) -> str:
     lines += [f"  {name + ':':<{width}}{url}" for name, url in urls.items()]
     lines.append(f"  {worker_metrics_line(stack.worker_metrics_urls)}")
     lines += [f"  note: {note}" for note in busy_port_notes(stack)]
+    lines.append(f"  {auth_line(stack.settings.auth_mode)}")
     lines.append(f"  logs: {stack.log_dir}")
     lines.append(f"  commands run from this checkout use this stack ({address_file})")
     return "\n".join(lines)
+
+
+def auth_line(mode: str) -> str:
+    """How callers authenticate (README, Security)."""
+    if mode == "none":
+        return "auth: OFF (ORDERFLOW_AUTH_MODE=none): anyone reaching these URLs sees every order"
+    return (
+        "auth: Bearer tokens (`orderflow token --customer ID | --staff`); "
+        "open the board and dashboard as .../board#token=STAFF_TOKEN"
+    )
 
 
 def worker_metrics_line(urls: Mapping[str, str]) -> str:

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from orderflow.bench import BenchPlan, run_round
 from orderflow.cli import main
+from orderflow.commands.dev import auth_line
 from orderflow.commands.status import show
 from orders.auth.principal import Customer, Staff
 from orders.auth.verifier import TokenVerifier
@@ -78,3 +79,8 @@ async def test_status_sends_its_token(recording_server: tuple[str, list[str | No
     assert await show(url, ORDER_ID, follow=False, timeout_s=5, token="t0k") == 0
     assert await show(url, ORDER_ID, follow=False, timeout_s=5) == 0
     assert seen == ["Bearer t0k", None]
+
+
+def test_dev_says_whether_auth_is_on() -> None:
+    assert "OFF" in auth_line("none")
+    assert "orderflow token" in auth_line("jwt")
