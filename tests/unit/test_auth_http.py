@@ -34,9 +34,17 @@ def bearer(raw: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {raw}"}
 
 
-ALICE = bearer(token(sub="alice"))
-BOB = bearer(token(sub="bob"))
-OPS = bearer(token(sub="ops", **STAFF))
+# Minted when a test runs (not at import: a long suite would outlive them).
+def alice() -> dict[str, str]:
+    return bearer(token(sub="alice"))
+
+
+def bob() -> dict[str, str]:
+    return bearer(token(sub="bob"))
+
+
+def ops() -> dict[str, str]:
+    return bearer(token(sub="ops", **STAFF))
 
 
 @pytest.fixture
@@ -102,8 +110,8 @@ async def test_a_bad_token_is_401_saying_why(
 
 
 async def test_a_customer_reads_its_own_order_and_not_anothers(status: Client) -> None:
-    assert (await status.get(f"/orders/{ALICE_ORDER}", headers=ALICE)).status == 200
-    other = await status.get(f"/orders/{BOB_ORDER}", headers=ALICE)
+    assert (await status.get(f"/orders/{ALICE_ORDER}", headers=alice())).status == 200
+    other = await status.get(f"/orders/{BOB_ORDER}", headers=alice())
     assert other.status == 404
     assert await other.json() == {"error": "order not found"}  # as an unknown order
 
@@ -113,32 +121,32 @@ async def test_another_customers_order_is_waited_for_like_an_unknown_one(
 ) -> None:
     """A long-poll or a stream on another's order waits, then 404s, as for an unknown id."""
     monkeypatch.setattr(streams, "APPEAR_WAIT_S", 0.2)
-    response = await status.get(f"/orders/{BOB_ORDER}/events", headers=ALICE)
+    response = await status.get(f"/orders/{BOB_ORDER}/events", headers=alice())
     assert response.status == 404
     started = asyncio.get_running_loop().time()
-    response = await status.get(f"/orders/{BOB_ORDER}?wait=0.3", headers=ALICE)
+    response = await status.get(f"/orders/{BOB_ORDER}?wait=0.3", headers=alice())
     assert response.status == 404
     assert asyncio.get_running_loop().time() - started >= 0.3
 
 
 async def test_a_customer_lists_only_its_own_orders(status: Client) -> None:
     for query in ("", "?customer_id=alice"):
-        response = await status.get(f"/orders{query}", headers=ALICE)
+        response = await status.get(f"/orders{query}", headers=alice())
         assert [o["order_id"] for o in (await response.json())["orders"]] == [ALICE_ORDER]
-    assert (await status.get("/orders?customer_id=bob", headers=ALICE)).status == 404
+    assert (await status.get("/orders?customer_id=bob", headers=alice())).status == 404
 
 
 async def test_staff_sees_every_order(status: Client) -> None:
-    response = await status.get("/orders", headers=OPS)
+    response = await status.get("/orders", headers=ops())
     assert {o["order_id"] for o in (await response.json())["orders"]} == {ALICE_ORDER, BOB_ORDER}
-    assert (await status.get(f"/orders/{BOB_ORDER}", headers=OPS)).status == 200
-    assert (await status.get("/stats", headers=OPS)).status == 200
-    assert (await status.get("/dashboard.json", headers=OPS)).status == 200
+    assert (await status.get(f"/orders/{BOB_ORDER}", headers=ops())).status == 200
+    assert (await status.get("/stats", headers=ops())).status == 200
+    assert (await status.get("/dashboard.json", headers=ops())).status == 200
 
 
 @pytest.mark.parametrize("path", ["/stats", "/dashboard.json", "/events"])
 async def test_staff_routes_refuse_customers_with_403(status: Client, path: str) -> None:
-    response = await status.get(path, headers=ALICE)
+    response = await status.get(path, headers=alice())
     assert response.status == 403
     assert "staff" in (await response.json())["error"]
 
@@ -152,7 +160,7 @@ async def test_public_routes_need_no_token(status: Client, path: str) -> None:
 
 async def test_the_metrics_token(status: Client) -> None:
     assert (await status.get("/metrics")).status == 401
-    assert (await status.get("/metrics", headers=OPS)).status == 401  # a JWT is not it
+    assert (await status.get("/metrics", headers=ops())).status == 401  # a JWT is not it
     assert (await status.get("/metrics", headers=bearer("m" * 20))).status == 200
 
 
@@ -167,33 +175,33 @@ async def test_a_customer_places_orders_only_for_itself(
     orders: Client, publisher: RecordingPublisher
 ) -> None:
     assert (await orders.post("/orders", json=an_order())).status == 401
-    own = await orders.post("/orders", json=an_order(customer_id="alice"), headers=ALICE)
+    own = await orders.post("/orders", json=an_order(customer_id="alice"), headers=alice())
     assert own.status == 202
-    other = await orders.post("/orders", json=an_order(customer_id="bob"), headers=ALICE)
+    other = await orders.post("/orders", json=an_order(customer_id="bob"), headers=alice())
     assert other.status == 403
     assert (
-        await orders.post("/orders", json=an_order(customer_id="bob"), headers=OPS)
+        await orders.post("/orders", json=an_order(customer_id="bob"), headers=ops())
     ).status == 202
     assert len(publisher.published) == 2
 
 
 async def test_a_customer_cancels_only_its_own_orders(orders: Client) -> None:
-    assert (await orders.post(f"/orders/{BOB_ORDER}/cancel", headers=ALICE)).status == 404
-    assert (await orders.post(f"/orders/{ALICE_ORDER}/cancel", headers=ALICE)).status == 202
-    assert (await orders.post(f"/orders/{BOB_ORDER}/cancel", headers=OPS)).status == 202
+    assert (await orders.post(f"/orders/{BOB_ORDER}/cancel", headers=alice())).status == 404
+    assert (await orders.post(f"/orders/{ALICE_ORDER}/cancel", headers=alice())).status == 202
+    assert (await orders.post(f"/orders/{BOB_ORDER}/cancel", headers=ops())).status == 202
 
 
 async def test_two_customers_with_the_same_key_get_their_own_orders(orders: Client) -> None:
     key = {"Idempotency-Key": "same-key"}
     answers: list[Any] = []
-    for who, customer in [(ALICE, "alice"), (BOB, "bob"), (ALICE, "alice")]:
+    for who, customer in [(alice(), "alice"), (bob(), "bob"), (alice(), "alice")]:
         body = an_order(customer_id=customer)
         response = await orders.post("/orders", json=body, headers={**who, **key})
         assert response.status == 202
         answers.append(await response.json())
-    alice, bob, alice_again = (a["order_id"] for a in answers)
-    assert alice != bob  # no 422 "key reused", no sight of the other's order
-    assert alice_again == alice  # the key still works for its owner
+    alices, bobs, alices_again = (a["order_id"] for a in answers)
+    assert alices != bobs  # no 422 "key reused", no sight of the other's order
+    assert alices_again == alices  # the key still works for its owner
 
 
 async def test_the_documents_name_the_security_of_each_operation(
