@@ -9,6 +9,7 @@ on the host reach the broker. ORDERFLOW_TEST_DOCKER=0 turns all of this off.
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import time
 import warnings
@@ -67,16 +68,25 @@ def docker_version() -> str | None:
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
-        import docker  # type: ignore[import-untyped]
-
         try:
-            client = docker.from_env(timeout=3)
-            try:
-                return str(client.version()["Version"])
-            finally:
-                client.close()
-        except (docker.errors.DockerException, OSError):
-            return None
+            return _engine_version()
+        finally:
+            gc.collect()  # a failed probe's socket is finalised here, while its warning is off
+
+
+def _engine_version() -> str | None:
+    import docker  # type: ignore[import-untyped]
+
+    try:
+        client = docker.from_env(timeout=3)
+    except (docker.errors.DockerException, OSError):
+        return None
+    try:
+        return str(client.version()["Version"])
+    except (docker.errors.DockerException, OSError):
+        return None
+    finally:
+        client.close()
 
 
 def docker_answers() -> bool:
