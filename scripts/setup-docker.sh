@@ -25,7 +25,9 @@ start_engine() {
     "$repo_root/scripts/apt-ensure.sh" dockerd docker.io || cannot "docker.io did not install"
     command -v docker >/dev/null 2>&1 || cannot "no docker command after installing docker.io"
     mkdir -p "$(dirname "$log")"
-    setsid dockerd >>"$log" 2>&1 </dev/null &
+    # Published ports through iptables instead of docker-proxy: measured here, a Redis PING over
+    # 127.0.0.1 took 1.2 ms through the proxy, 0.6 ms without it (0.5 ms to a local process).
+    setsid dockerd --userland-proxy=false >>"$log" 2>&1 </dev/null &
     local deadline=$((SECONDS + answer_timeout_s))
     until answers; do
         kill -0 $! 2>/dev/null || cannot "dockerd exited ($(tail -1 "$log"))"

@@ -111,7 +111,8 @@ async def test_compose_stack_serves_200_orders_while_workers_scale(compose: Comp
         plan = cases(p)
         placed = await place_while_scaling(compose, client, plan)
         finals, unavailable = await terminal_views(session, client.status_url, set(placed), 240)
-    print(f"status API answered 503 to {unavailable} polls")  # shown with -rA
+    took = ", ".join(f"{step} {seconds:.0f}s" for step, seconds in compose.timings.items())
+    print(f"compose: {took}; status API answered 503 to {unavailable} polls")  # shown with -rA
 
     assert len(placed) == sum(c.count for c in plan) == 200  # distinct order ids
     for order_id, case in placed.items():
