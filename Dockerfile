@@ -2,6 +2,7 @@
 # (`orderflow producer`, `orderflow worker --name ...`, `orderflow status-api`, ...).
 #
 #   docker build -t orderflow:local .
+#   docker build --build-arg PYTHON_IMAGE=orderflow-python:3.11 -t orderflow:local .   # no registry
 #   docker run --rm orderflow:local              # prints `orderflow --help`
 
 # The Python base of both stages. Where no image registry can be reached, a local stand-in
