@@ -1,10 +1,12 @@
-# syntax=docker/dockerfile:1
 # One image for every orderflow process; docker-compose.yml picks the command
 # (`orderflow producer`, `orderflow worker --name ...`, `orderflow status-api`, ...).
 #
 #   docker build -t orderflow:local .
+#   docker build --build-arg PYTHON_IMAGE=orderflow-python:3.11 -t orderflow:local .   # no registry
 #   docker run --rm orderflow:local              # prints `orderflow --help`
 
+# The Python base of both stages. Where no image registry can be reached, a local stand-in
+# made by scripts/docker-images.sh: --build-arg PYTHON_IMAGE=orderflow-python:3.11.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 # ---------------------------------------------------------------------------
@@ -12,26 +14,32 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 # ---------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS builder
 
-# Same uv as the project's development environment (`uv --version`).
-ARG UV_VERSION=0.13.8
-RUN pip install --no-cache-dir "uv==${UV_VERSION}"
-
-# Compile .pyc at build time (faster start), copy out of the cache mount instead of
-# hard-linking, and never download a Python: use the image's own 3.11.
+# Compile .pyc at build time (faster start), keep no uv cache in the layers (BuildKit cache
+# mounts would need BuildKit; this file builds with the classic builder too, which is what
+# Compose uses where buildx is missing), and never download a Python: use the image's own 3.11.
 # NO_CYTHON: on platforms without a faust-streaming wheel (linux/arm64) build it
 # from the sdist as pure Python instead of needing a C compiler.
+# SSL_CERT_FILE, PIP_CERT: uv and pip trust the image's CA store (with any site CA the base image added).
 ENV UV_COMPILE_BYTECODE=1 \
-    UV_LINK_MODE=copy \
+    SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
+    PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
+    UV_NO_CACHE=1 \
     UV_PYTHON_DOWNLOADS=never \
     UV_PROJECT_ENVIRONMENT=/app/.venv \
     NO_CYTHON=1
+
+# Same uv as the project's development environment (`uv --version`), in a venv of its own:
+# Debian's Python refuses system-wide pip installs (PEP 668).
+ARG UV_VERSION=0.13.8
+RUN python -m venv /opt/uv \
+    && /opt/uv/bin/pip install --no-cache-dir --disable-pip-version-check "uv==${UV_VERSION}"
+ENV PATH=/opt/uv/bin:$PATH
 
 WORKDIR /app
 
 # Dependencies first: this layer is rebuilt only when pyproject.toml or uv.lock change.
 COPY pyproject.toml uv.lock ./
-RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-install-project
+RUN uv sync --frozen --no-dev --no-install-project
 
 # Then the project itself, installed as a regular (non-editable) package so the
 # runtime stage needs only the virtual environment, not the source tree.
@@ -41,8 +49,7 @@ COPY producer ./producer
 COPY stream_processors ./stream_processors
 COPY status_api ./status_api
 COPY orderflow ./orderflow
-RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-editable
+RUN uv sync --frozen --no-dev --no-editable
 
 # ---------------------------------------------------------------------------
 # Runtime stage: the Python base image plus the virtual environment. No uv, no pip
@@ -66,5 +73,10 @@ ENV PATH=/app/.venv/bin:$PATH \
 
 WORKDIR /home/orderflow
 USER orderflow
+
+# Role-aware: the front door and the status API on /readyz, a worker on /metrics when its
+# metrics port is set (orderflow/healthcheck.py).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=6 \
+    CMD ["python", "-m", "orderflow.healthcheck"]
 
 CMD ["orderflow", "--help"]

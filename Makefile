@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV := uv
 PYTEST_ARGS ?=
 
-.PHONY: setup deps kafka-libs redis-server chromium lint test unit integration e2e demo dev bench clean
+.PHONY: setup deps kafka-libs redis-server chromium docker docker-images lint test unit integration e2e demo dev bench clean
 
 setup: deps kafka-libs redis-server chromium  ## everything a fresh machine needs
 
@@ -20,22 +20,30 @@ redis-server:
 chromium:  ## headless browser for the board test (tests/e2e/test_board.py)
 	@scripts/setup-chromium.sh
 
+# A Docker engine (started here when root and none answers) and the local images; where
+# Docker cannot run, one line says so and the tests use local Kafka and Redis processes.
+docker: kafka-libs
+	@scripts/setup-docker.sh
+
+docker-images: kafka-libs  ## the local base, Python, Kafka and Redis images (no registry needed)
+	@scripts/docker-images.sh
+
 lint: deps
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	$(UV) run mypy
 
 # One pytest run: the session's Kafka and Redis are started once for all suites.
-test: setup lint
+test: setup lint docker
 	$(UV) run pytest tests $(PYTEST_ARGS)
 
 unit: deps
 	$(UV) run pytest tests/unit $(PYTEST_ARGS)
 
-integration: setup
+integration: setup docker
 	$(UV) run pytest tests/integration $(PYTEST_ARGS)
 
-e2e: setup
+e2e: setup docker
 	$(UV) run pytest tests/e2e $(PYTEST_ARGS)
 
 demo: setup

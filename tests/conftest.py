@@ -1,39 +1,34 @@
 """Shared test setup: real Kafka and Redis servers for integration and end-to-end tests.
 
 Each server comes from the first source that applies: a testcontainers container when a Docker
-engine answers, else the address in ORDERFLOW_KAFKA_BOOTSTRAP_SERVERS / ORDERFLOW_REDIS_URL,
-else a child process started for the session (orderflow.infra). When none works the fixture
-fails: integration tests are never skipped silently, in CI or elsewhere.
+engine answers (tests/containers.py; ORDERFLOW_TEST_DOCKER=0 turns it off), else the address in
+ORDERFLOW_KAFKA_BOOTSTRAP_SERVERS / ORDERFLOW_REDIS_URL, else a child process started for the
+session (orderflow.infra). When none works the fixture fails: integration tests are never
+skipped silently, in CI or elsewhere. The terminal summary says which source served each.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import time
 import uuid
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 
 from orderflow.infra import InfraError, LocalKafka, LocalRedis, ensure_kafka_libs
 from orders.settings import Settings
-
-if TYPE_CHECKING:
-    from testcontainers.core.container import DockerContainer
+from tests import containers
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-KAFKA_IMAGE = "confluentinc/cp-kafka:7.9.1"  # Confluent Platform 7.9 ships Apache Kafka 3.9
-REDIS_IMAGE = "redis:7.0"
 
 _log = logging.getLogger(__name__)
 
-_Container = TypeVar("_Container", bound="DockerContainer")
+# What served each session server: "Kafka" -> "testcontainers (image) at address", ...
+_served: dict[str, str] = {}
 
 # A source returns an address, or None when it does not apply here (no Docker, no env var).
 Source = Callable[[ExitStack, pytest.TempPathFactory], str | None]
@@ -78,6 +73,7 @@ def _first_working(
             failures.append(f"{source.__name__}: {exc}")
             continue
         if address is not None:
+            _served[what] = f"{_describe(source)} at {address}"
             return address
     in_ci = os.environ.get("CI") == "true"
     pytest.fail(
@@ -85,6 +81,28 @@ def _first_working(
         + ("\n".join(failures) or "no source applied"),
         pytrace=False,
     )
+
+
+def _describe(source: Source) -> str:
+    name = source.__name__
+    if name in ("_kafka_container", "_redis_container"):
+        variable = "KAFKA_IMAGE" if name == "_kafka_container" else "REDIS_IMAGE"
+        return f"testcontainers ({containers.image(variable)})"
+    if name == "from_settings":
+        return "the ORDERFLOW_* setting"
+    return "a local process (orderflow.infra)"
+
+
+def pytest_report_header() -> str:
+    if containers.docker_disabled():
+        return "docker: off (ORDERFLOW_TEST_DOCKER=0)"
+    version = containers.docker_version()
+    return f"docker: engine {version}" if version else "docker: no engine answers"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for what, source in sorted(_served.items()):
+        terminalreporter.write_line(f"{what} for the session: {source}")
 
 
 def _configured(field: str) -> Source:
@@ -111,51 +129,19 @@ def _local_redis(stack: ExitStack, factory: pytest.TempPathFactory) -> str:
     return redis.url
 
 
-@functools.cache
-def _docker_answers() -> bool:
-    # Importing and probing docker without an engine leaks a socket (a ResourceWarning, which
-    # filterwarnings=error would turn into a failure), so only probe when an engine may exist.
-    if not (os.environ.get("DOCKER_HOST") or Path("/var/run/docker.sock").exists()):
-        return False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        import docker  # type: ignore[import-untyped]
-
-        try:
-            return bool(docker.from_env(timeout=3).ping())
-        except (docker.errors.DockerException, OSError):
-            return False
-
-
 def _kafka_container(stack: ExitStack, factory: pytest.TempPathFactory) -> str | None:
-    if not _docker_answers():
+    if not containers.docker_answers():
         return None
-    os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")  # Ryuk's image is unreachable
-    from testcontainers.community.kafka import KafkaContainer
-
-    kafka = _start_container(stack, KafkaContainer(KAFKA_IMAGE).with_kraft())
-    return kafka.get_bootstrap_server()
+    started = time.monotonic()
+    kafka, bootstrap = containers.kafka_container()
+    stack.callback(kafka.stop)
+    _log.info("Kafka container %s ready in %.1fs", kafka.image, time.monotonic() - started)
+    return bootstrap
 
 
 def _redis_container(stack: ExitStack, factory: pytest.TempPathFactory) -> str | None:
-    if not _docker_answers():
+    if not containers.docker_answers():
         return None
-    os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")  # Ryuk's image is unreachable
-    from testcontainers.community.redis import RedisContainer
-
-    redis = _start_container(stack, RedisContainer(REDIS_IMAGE))
-    host, port = redis.get_container_host_ip(), redis.get_exposed_port(redis.port)
-    return f"redis://{host}:{port}/0"
-
-
-def _start_container(stack: ExitStack, container: _Container) -> _Container:
-    # Without a registry an engine can answer yet fail to pull: then the next source is tried.
-    from docker.errors import DockerException  # type: ignore[import-untyped]
-
-    try:
-        container.start()
-    except (DockerException, OSError) as exc:
-        container.stop()
-        raise InfraError(f"container {container.image} did not start: {exc}") from exc
-    stack.callback(container.stop)
-    return container
+    redis, url = containers.redis_container()
+    stack.callback(redis.stop)
+    return url

@@ -3,6 +3,7 @@
 Static checks only (no Docker needed): the file is parsed with PyYAML.
 """
 
+import re
 import shlex
 from pathlib import Path
 from typing import Any
@@ -74,9 +75,42 @@ def test_every_image_service_runs_a_real_cli_command(services: dict[str, dict[st
             assert _resolves(main, args), f"{name}: `orderflow {' '.join(args)}` is not a command"
 
 
+def _variable_default(value: str) -> tuple[str, str]:
+    """`${NAME:-default}` -> (NAME, default)."""
+    match = re.fullmatch(r"\$\{(\w+):-([^}]+)\}", value)
+    assert match, f"{value!r} is not a ${{VARIABLE:-default}}"
+    return match[1], match[2]
+
+
+@pytest.mark.parametrize(
+    ("service", "variable", "public_image"),
+    [("kafka", "KAFKA_IMAGE", "apache/kafka"), ("redis", "REDIS_IMAGE", "redis")],
+)
+def test_server_images_are_public_by_default_and_replaceable(
+    services: dict[str, dict[str, Any]], service: str, variable: str, public_image: str
+) -> None:
+    name, default = _variable_default(services[service]["image"])
+    assert name == variable
+    assert default.partition(":")[0] == public_image
+
+
+def test_app_python_base_is_public_by_default_and_replaceable(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    for name, service in _app_services(services).items():
+        variable, default = _variable_default(service["build"]["args"]["PYTHON_IMAGE"])
+        assert (variable, default.partition(":")[0]) == ("PYTHON_IMAGE", "python"), name
+
+
+def test_ports_are_published_on_loopback(services: dict[str, dict[str, Any]]) -> None:
+    published = [port for svc in services.values() for port in svc.get("ports", [])]
+    assert published
+    assert all(str(port).startswith("127.0.0.1:") for port in published), published
+
+
 def test_kafka_is_3_9_with_auto_create_off(services: dict[str, dict[str, Any]]) -> None:
     kafka = services["kafka"]
-    image, _, tag = kafka["image"].partition(":")
+    image, _, tag = _variable_default(kafka["image"])[1].partition(":")
     assert image == "apache/kafka"
     assert tag.startswith("3.9."), tag
     assert _environment(kafka)["KAFKA_AUTO_CREATE_TOPICS_ENABLE"].lower() == "false"
@@ -95,7 +129,7 @@ def test_orderflow_variables_are_settings_fields(compose: dict[str, Any]) -> Non
     assert not unknown, f"not fields of orders.settings.Settings: {unknown}"
 
 
-@pytest.mark.parametrize("name", ["producer", "status-api", "kafka", "redis"])
+@pytest.mark.parametrize("name", ["producer", "worker", "status-api", "kafka", "redis"])
 def test_has_healthcheck(services: dict[str, dict[str, Any]], name: str) -> None:
     healthcheck = services[name].get("healthcheck")
     assert healthcheck, f"{name} has no healthcheck"
