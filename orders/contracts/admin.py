@@ -8,7 +8,7 @@ from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
-from orders.contracts.topics import Topics, TopicSpec
+from orders.contracts.topics import Topics, TopicSpec, replication_config
 from orders.errors import OrderflowError
 from orders.settings import Settings
 
@@ -34,7 +34,7 @@ def ensure_topics(
     if not missing:
         return []
     futures = admin.create_topics(
-        [_new_topic(spec, settings.replication_factor) for spec in missing],
+        [_new_topic(spec, settings) for spec in missing],
         operation_timeout=timeout,
         request_timeout=timeout,
     )
@@ -61,12 +61,12 @@ def _wait_listed(admin: AdminClient, specs: Sequence[TopicSpec], deadline: float
         time.sleep(0.1)
 
 
-def _new_topic(spec: TopicSpec, replication_factor: int) -> NewTopic:
+def _new_topic(spec: TopicSpec, settings: Settings) -> NewTopic:
     return NewTopic(
         spec.name,
         num_partitions=spec.partitions,
-        replication_factor=replication_factor,
-        config=dict(spec.config),
+        replication_factor=settings.replication_factor,
+        config={**spec.config, **replication_config(settings)},
     )
 
 
