@@ -1,7 +1,8 @@
 """The dashboard's view of Kafka: a background task of the status API samples the workers'
-consumer group (members and their partitions, committed offsets) and the partitions' end
-offsets every `status_api_dashboard_interval_s`, into an in-process history of KEEP_S seconds
-that the dashboard's plots read.
+consumer group (members and their partitions, committed offsets), the partitions' end
+offsets and the cluster (brokers; each partition's leader and in-sync replicas) every
+`status_api_dashboard_interval_s`, into an in-process history of KEEP_S seconds that the
+dashboard's plots read.
 
 Kafka going away is an answer, not a failure: the history records the error, the dashboard
 says so and keeps the last figures; the status API serves everything else, and readiness only
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from orders.contracts.cluster import ClusterView
 from orders.contracts.group import GroupView
 from orders.contracts.offsets import Partition, Watermarks, lag_of
 from orders.contracts.topics import TopicSpec
@@ -32,6 +34,8 @@ class OffsetsReader(Protocol):
 
     async def watermarks(self, partitions: Iterable[Partition]) -> dict[Partition, Watermarks]: ...
 
+    async def cluster(self, topics: Iterable[str]) -> ClusterView: ...
+
 
 class GroupReader(Protocol):
     async def describe(self) -> GroupView: ...
@@ -46,6 +50,7 @@ class KafkaSample:
     ends: Mapping[Partition, int]
     dead_letters: int  # records in the dead-letter topic
     group: GroupView
+    cluster: ClusterView | None = None  # None: the metadata did not come
 
     @property
     def lag(self) -> dict[Partition, int]:
@@ -99,6 +104,7 @@ class PipelineSampler:
         self._group = group
         self._consumed = [(t.name, p) for t in consumed for p in range(t.partitions)]
         self._dead = [(dead_letters.name, p) for p in range(dead_letters.partitions)]
+        self._topics = sorted({t for t, _ in [*self._consumed, *self._dead]})
         self.history = history
         self._clock = clock
 
@@ -119,8 +125,16 @@ class PipelineSampler:
                 ends={tp: marks[tp].high for tp in self._consumed},
                 dead_letters=sum(marks[tp].records for tp in self._dead),
                 group=group,
+                cluster=await self._cluster(),
             )
         )
+
+    async def _cluster(self) -> ClusterView | None:
+        try:
+            return await self._offsets.cluster(self._topics)
+        except KafkaUnavailable as e:
+            log.info("dashboard: cluster metadata not read: %s", e)
+            return None
 
     async def _describe(self) -> GroupView:
         """The group; its state UNKNOWN when only this question failed (Kafka answers it from

@@ -1,8 +1,9 @@
 """A consumer group's committed offsets and the partitions' watermarks, read from the broker.
 
 One reader for the workers' lag gauge (stream_processors/lag.py) and the status API's
-dashboard (status_api/pipeline_sampler.py). A plain confluent-kafka Consumer with the group's
-id that never subscribes, so it never joins the group; its blocking calls run in a thread. Not
+dashboard (status_api/pipeline_sampler.py), which also asks it how the cluster stands (brokers,
+leaders, in-sync replicas). A plain confluent-kafka Consumer with the group's id that never
+subscribes, so it never joins the group; its blocking calls run in a thread. Not
 the AdminClient: its ListConsumerGroupOffsets aborts the whole process when the broker goes
 away mid-request (librdkafka issue #4605, `rd_kafka_enq_once_del_source_return: Assertion`).
 """
@@ -16,6 +17,7 @@ from typing import TypeVar
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
+from orders.contracts.cluster import ClusterView, cluster_view
 from orders.errors import KafkaUnavailable
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,11 @@ class GroupOffsets:
     async def watermarks(self, partitions: Iterable[Partition]) -> dict[Partition, Watermarks]:
         return await self._call(self._watermarks, _sorted(partitions))
 
+    async def cluster(self, topics: Iterable[str]) -> ClusterView:
+        """The brokers, and the leader and in-sync replicas of the topics' partitions."""
+        names = sorted(set(topics))
+        return await asyncio.to_thread(self._locked, self._cluster, [(n, 0) for n in names])
+
     async def lag(self, partitions: Iterable[Partition]) -> dict[Partition, int]:
         tps = _sorted(partitions)
         if not tps:
@@ -109,6 +116,10 @@ class GroupOffsets:
                 raise KafkaUnavailable(f"Kafka did not answer for {topic}[{partition}]")
             found[(topic, partition)] = Watermarks(*marks)
         return found
+
+    def _cluster(self, tps: list[Partition]) -> ClusterView:
+        metadata = self._ensure_consumer().list_topics(timeout=self._timeout_s)
+        return cluster_view(metadata, (topic for topic, _ in tps))
 
     def _ensure_consumer(self) -> Consumer:
         if self._consumer is None:

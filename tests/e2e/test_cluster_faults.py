@@ -139,6 +139,27 @@ async def settle(
     return figures, pipeline_stall_s(final)
 
 
+async def dashboard_shows(
+    stack: LocalStack, brokers: int, under_replicated: bool, within: float = 60
+) -> dict[str, Any]:
+    """Until the dashboard's cluster panel shows `brokers` brokers and under-replicated
+    partitions (or none); its last answer."""
+    deadline = asyncio.get_running_loop().time() + within
+    cluster: dict[str, Any] | None = None
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+        while asyncio.get_running_loop().time() < deadline:
+            async with http.get(f"{stack.status_url}/dashboard.json") as response:
+                cluster = (await response.json())["kafka"]["cluster"]
+            if (
+                cluster
+                and len(cluster["brokers"]) == brokers
+                and ((cluster["under_replicated"] > 0) == under_replicated)
+            ):
+                return cluster
+            await asyncio.sleep(0.5)
+    raise AssertionError(f"dashboard never showed {brokers} brokers: {cluster}")
+
+
 def busiest_leader(stack: LocalStack) -> int:
     """The node that leads most partitions of the order log."""
     topic = f"{stack.settings.topic_prefix}.order-events"
@@ -158,11 +179,13 @@ async def test_sigkill_the_busiest_leader_under_load_then_restart_it(
         await asyncio.to_thread(victim.kill)
         killed = placed.mark("kill")
         await placed.until_accepted(500, within=120)  # the survivors took over
+        shown = await dashboard_shows(stack, brokers=2, under_replicated=True)
         restarted = placed.mark("restart")
         await asyncio.to_thread(victim.start)
         placed.mark("started")
         await asyncio.to_thread(cluster.wait_fully_replicated, 90)
         placed.mark("replicated")
+        await dashboard_shows(stack, brokers=3, under_replicated=False)
         figures, stall = await settle(stack, placed, initial)
     answers = placed.load.answers
     after_kill = refused_window(answers, killed, restarted)
@@ -172,6 +195,7 @@ async def test_sigkill_the_busiest_leader_under_load_then_restart_it(
         f"503s for {after_kill:.1f} s after the kill, {after_restart:.1f} s after the restart"
     )
     assert len(placed.load.accepted) == len(plan)
+    assert victim.node_id not in {b["id"] for b in shown["brokers"]}
     assert refused_window(answers, 0, killed) == 0.0
     assert after_kill <= ELECTION_BOUND_S, figures
     assert after_restart <= ELECTION_BOUND_S, figures
