@@ -176,8 +176,8 @@ async def test_sigkill_the_busiest_leader_under_load_then_restart_it(
     async with placing(stack, plan) as placed:
         await placed.until_accepted(250, within=120)
         victim = cluster.node(busiest_leader(stack))
-        await asyncio.to_thread(victim.kill)
         killed = placed.mark("kill")
+        await asyncio.to_thread(victim.kill)
         await placed.until_accepted(500, within=120)  # the survivors took over
         shown = await dashboard_shows(stack, brokers=2, under_replicated=True)
         restarted = placed.mark("restart")
