@@ -169,7 +169,7 @@ def kafka_json(
             "series": [pt.dead_letters for pt in points],
         },
         "workers": _workers(members, consumed),
-        "cluster": cluster_json(latest.cluster if latest else None),
+        "cluster": cluster_json(history.cluster),
     }
 
 

@@ -50,7 +50,6 @@ class KafkaSample:
     ends: Mapping[Partition, int]
     dead_letters: int  # records in the dead-letter topic
     group: GroupView
-    cluster: ClusterView | None = None  # None: the metadata did not come
 
     @property
     def lag(self) -> dict[Partition, int]:
@@ -73,6 +72,9 @@ class PipelineHistory:
         self.keep_s = keep_s
         self.latest: KafkaSample | None = None
         self.error: str | None = "not sampled yet"  # None: the last sample succeeded
+        # The brokers, leaders and ISRs as last asked, even when the offsets then failed (a
+        # lost broker is when they matter most); None: the metadata did not come.
+        self.cluster: ClusterView | None = None
         self._points: deque[Point] = deque()
 
     @property
@@ -110,6 +112,7 @@ class PipelineSampler:
 
     async def sample(self) -> None:
         """Take one sample into the history; a Kafka that does not answer is recorded."""
+        self.history.cluster = await self._cluster()
         try:
             committed = await self._offsets.committed(self._consumed)
             marks = await self._offsets.watermarks([*self._consumed, *self._dead])
@@ -125,7 +128,6 @@ class PipelineSampler:
                 ends={tp: marks[tp].high for tp in self._consumed},
                 dead_letters=sum(marks[tp].records for tp in self._dead),
                 group=group,
-                cluster=await self._cluster(),
             )
         )
 

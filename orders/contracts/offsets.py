@@ -91,7 +91,13 @@ class GroupOffsets:
             try:
                 return read(tps)
             except KafkaException as e:
+                # A fresh client next time: this one's cached metadata may name a leader that
+                # is gone (a lost broker), and it would not ask again for minutes.
+                self._close_consumer()
                 raise KafkaUnavailable(f"Kafka did not answer: {e.args[0]}") from e
+            except KafkaUnavailable:
+                self._close_consumer()
+                raise
 
     def _committed(self, tps: list[Partition]) -> dict[Partition, int]:
         if not tps:
@@ -129,9 +135,12 @@ class GroupOffsets:
     def close(self) -> None:
         """Blocking (waits for a read in flight)."""
         with self._lock:
-            if self._consumer is not None:
-                self._consumer.close()
-                self._consumer = None
+            self._close_consumer()
+
+    def _close_consumer(self) -> None:
+        if self._consumer is not None:
+            self._consumer.close()
+            self._consumer = None
 
 
 def _sorted(partitions: Iterable[Partition]) -> list[Partition]:

@@ -1,6 +1,5 @@
 """GET /dashboard.json's body from given figures (status_api/dashboard_snapshot.py)."""
 
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from orders.contracts.cluster import Broker, ClusterView, Replicas
@@ -138,7 +137,8 @@ def test_cluster_brokers_leaders_isr_and_under_replicated_partitions() -> None:
         ),
     )
     history = PipelineHistory(keep_s=600)
-    history.record(replace(sample(NOW, 0), cluster=cluster))
+    history.record(sample(NOW, 0))
+    history.cluster = cluster
 
     body = snapshot(NOW, PIPELINE, history, figures())["kafka"]["cluster"]
 

@@ -81,7 +81,7 @@ async def test_a_sample_records_lag_dead_letters_and_the_group() -> None:
     assert latest.dead_letters == 4 + 1
     assert latest.group.members == (MEMBER,)
     assert [(p.at, p.dead_letters) for p in history.points] == [(100.0, 5)]
-    assert latest.cluster == CLUSTER
+    assert history.cluster == CLUSTER
     assert kafka.asked_topics == ["p.dead-letters", "p.order-events", "p.stock"]
 
 
@@ -92,9 +92,19 @@ async def test_cluster_metadata_that_does_not_come_leaves_the_rest_of_the_sample
     await sampler(kafka, history, [100.0]).sample()
 
     assert history.error is None
+    assert history.cluster is None
     assert history.latest is not None
-    assert history.latest.cluster is None
     assert history.latest.dead_letters == 5
+
+
+async def test_the_cluster_is_recorded_even_when_the_offsets_fail() -> None:
+    history, kafka = PipelineHistory(), FakeKafka()
+    kafka.failure = KafkaUnavailable("a leader is gone")
+
+    await sampler(kafka, history, [100.0]).sample()
+
+    assert history.error == "a leader is gone"
+    assert history.cluster == CLUSTER  # what a lost broker looks like is still shown
 
 
 async def test_kafka_not_answering_is_recorded_and_the_last_sample_kept() -> None:
