@@ -100,10 +100,26 @@ class Placing:
             await asyncio.sleep(0.1)
 
 
+async def warm_up(stack: LocalStack, session: aiohttp.ClientSession, count: int = 30) -> None:
+    """A few orders through every stage first, on a SKU of their own: a cluster just started
+    (JIT, coordinators loading) can be slow enough on shared cores to time a write out."""
+    sku = f"{stack.settings.topic_prefix}-WARM"
+    await set_stock(stack.settings, {sku: count})
+    warm = RetryingLoad(
+        session, stack.producer_url, [Planned([(sku, 1, "1.00")])] * count,
+        key_prefix=f"{stack.settings.topic_prefix}-warm", per_second=RATE,
+    )  # fmt: skip
+    await warm.run()
+    watch = Watch(OrderflowClient(session, stack.producer_url, stack.status_url))
+    await watch.until(warm, len(warm.accepted), within=120)  # type: ignore[arg-type]
+
+
 @asynccontextmanager
 async def placing(stack: LocalStack, plan: list[Planned]) -> AsyncIterator[Placing]:
+    """Warm up, then place `plan` in the background while the test hurts the brokers."""
     timeout = aiohttp.ClientTimeout(total=REQUEST_DEADLINE_S)
     async with aiohttp.ClientSession(timeout=timeout) as session:
+        await warm_up(stack, session)
         load = RetryingLoad(
             session, stack.producer_url, plan, key_prefix=stack.settings.topic_prefix,
             per_second=RATE,
