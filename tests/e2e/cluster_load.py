@@ -154,9 +154,13 @@ def pipeline_stall_s(final: dict[str, dict[str, Any]]) -> float:
     return longest_gap(ends)
 
 
-def refused_window(answers: Sequence[Answer], start: float, end: float = float("inf")) -> float:
-    """From the first 503'd request made in [start, end) to the last one's answer (0: none)."""
-    refused = [a for a in answers if a.status == 503 and start <= a.started < end]
-    if not refused:
-        return 0.0
-    return max(a.ended for a in refused) - min(a.started for a in refused)
+def refused_for(answers: Sequence[Answer], since: float, until: float = float("inf")) -> float:
+    """How long after `since` the front door went on refusing: from `since` to the answer of
+    the last 503 given after it to a request made before `until` (0: none)."""
+    ends = [a.ended for a in answers if a.status == 503 and a.ended >= since and a.started < until]
+    return max(ends, default=since) - since
+
+
+def refused_before(answers: Sequence[Answer], moment: float) -> list[Answer]:
+    """The 503s answered before `moment`: refusals the fault cannot explain."""
+    return [a for a in answers if a.status == 503 and a.ended < moment]

@@ -2,6 +2,7 @@
 are) get three copies and min.insync.replicas 2; a killed node's partitions get new leaders and
 show as under-replicated until it is back, and then the ISR is full again."""
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,7 +44,11 @@ def test_topics_get_three_copies_and_need_two(
     specs = [*Topics.from_settings(settings).all(), changelog]
     assert sorted(created) == sorted(spec.name for spec in specs)
 
-    described = describe_replication(cluster.bootstrap_servers, specs)
+    # Each broker learns of new topics from the controller in its own time.
+    deadline = time.monotonic() + 60
+    while len(described := describe_replication(cluster.bootstrap_servers, specs)) < len(specs):
+        assert time.monotonic() < deadline, [t.name for t in described]
+        time.sleep(0.5)
 
     assert [t.name for t in described] == [spec.name for spec in specs]
     for topic in described:
