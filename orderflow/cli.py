@@ -61,15 +61,23 @@ def worker(name: str) -> None:
 
 @main.command()
 def topics() -> None:
-    """Create the contract's topics if missing and list them."""
+    """Create the contract's topics if missing and list them, with their replication."""
     from orders.contracts.admin import ensure_topics
+    from orders.contracts.replication import describe_replication
     from orders.contracts.topics import Topics
 
     settings = command_settings(kafka=True)
     created = ensure_topics(settings)
-    for spec in Topics.from_settings(settings).all():
+    specs = Topics.from_settings(settings).all()
+    replication = {
+        t.name: t.line() for t in describe_replication(settings.kafka_bootstrap_servers, specs)
+    }
+    for spec in specs:
         mark = "created" if spec.name in created else "exists"
-        click.echo(f"{spec.name}\tpartitions={spec.partitions}\tkey={spec.key}\t{mark}")
+        click.echo(
+            f"{spec.name}\tpartitions={spec.partitions}\tkey={spec.key}\t{mark}\t"
+            f"{replication.get(spec.name, '')}".rstrip()
+        )
 
 
 @main.group()
@@ -90,11 +98,18 @@ def stock_set(sku: str, quantity: int) -> None:
 
 @main.command()
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 8))
-def dev(workers: int) -> None:
+@click.option(
+    "--brokers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 5),
+    help="Kafka nodes: 3 runs a replicated cluster (README: A Kafka cluster).",
+)
+def dev(workers: int, brokers: int) -> None:
     """Start Kafka, Redis, the front door, workers and the status API; Ctrl-C stops."""
     from orderflow.commands.dev import dev_stack, ready_message
 
-    with dev_stack(_settings(), workers) as (stack, address_file):
+    with dev_stack(_settings(), workers, brokers) as (stack, address_file):
         click.echo(ready_message(stack, address_file))
         click.echo("Ctrl-C stops everything")
         _wait_for_signal()
@@ -102,15 +117,22 @@ def dev(workers: int) -> None:
 
 @main.command()
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 8))
+@click.option(
+    "--brokers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 5),
+    help="Kafka nodes: 3 runs a replicated cluster (README: A Kafka cluster).",
+)
 @click.option("--exit", "exit_after", is_flag=True, help="Stop once the samples are done.")
-def demo(workers: int, exit_after: bool) -> None:
+def demo(workers: int, brokers: int, exit_after: bool) -> None:
     """Run the stack, seed stock, send sample orders and show their statuses live."""
     from orderflow.commands.dev import dev_stack, ready_message
     from orderflow.demo import demo_token, run_samples
     from orderflow.stock import DEMO_CATALOG, set_stock
 
     click.echo("starting Kafka, Redis, the front door, workers and the status API...")
-    with dev_stack(_settings(), workers) as (stack, address_file):
+    with dev_stack(_settings(), workers, brokers) as (stack, address_file):
         asyncio.run(set_stock(stack.settings, DEMO_CATALOG))
         ok = asyncio.run(
             run_samples(stack.producer_url, stack.status_url, token=demo_token(stack.settings))

@@ -16,8 +16,9 @@ from urllib.error import URLError
 from pydantic import SecretStr
 
 from orderflow.infra.kafka import LocalKafka, ensure_kafka_libs
+from orderflow.infra.kafka_cluster import LocalKafkaCluster, replication_for
 from orderflow.infra.ports import accepts_connections, free_port
-from orderflow.infra.process import ChildProcess, Stopped
+from orderflow.infra.process import ChildProcess, LocalServer, Stopped
 from orderflow.infra.redis import LocalRedis
 from orders.contracts.admin import ensure_topics
 from orders.contracts.group import GroupDescriber, GroupView
@@ -71,7 +72,11 @@ class LocalStack:
     # (dev, demo). Tests that stop a server pass False: a random port, which no other stack
     # grabs while the server is down.
     fixed_ports: bool = True
+    # Kafka nodes to start: 1 (one broker), or a cluster of combined broker+controller nodes
+    # whose topics get min(3, brokers) replicas unless the settings say otherwise.
+    brokers: int = 1
     kafka: LocalKafka | None = None
+    kafka_cluster: LocalKafkaCluster | None = None
     redis: LocalRedis | None = None
     processes: dict[str, ChildProcess] = field(default_factory=dict)
     worker_metrics_urls: dict[str, str] = field(default_factory=dict)  # by worker name
@@ -99,7 +104,9 @@ class LocalStack:
         """Start Kafka and Redis unless the settings were given their addresses."""
         given = self.settings.model_fields_set
         updates: dict[str, object] = {}
-        if "kafka_bootstrap_servers" not in given:
+        if "kafka_bootstrap_servers" not in given and self.brokers > 1:
+            updates.update(self._start_cluster(timeout))
+        elif "kafka_bootstrap_servers" not in given:
             libs = ensure_kafka_libs(REPO_ROOT)
             self.kafka = LocalKafka(
                 libs,
@@ -117,6 +124,22 @@ class LocalStack:
             updates["redis_url"] = self.redis.url
         self.settings = self.settings.model_copy(update=updates)
 
+    def _start_cluster(self, timeout: float) -> dict[str, object]:
+        """Start `brokers` Kafka nodes (on dev_kafka_port, +1, +2... when free); the settings
+        that point at them and, unless set, replicate over them."""
+        first = self.settings.dev_kafka_port
+        ports = [_port(first + i, self.fixed_ports) for i in range(self.brokers)]
+        self.kafka_cluster = LocalKafkaCluster(
+            ensure_kafka_libs(REPO_ROOT), self.brokers, ports=ports, log_dir=self.log_dir
+        )
+        self.kafka_cluster.start(timeout)
+        updates: dict[str, object] = {
+            "kafka_bootstrap_servers": self.kafka_cluster.bootstrap_servers
+        }
+        if "replication_factor" not in self.settings.model_fields_set:
+            updates["replication_factor"] = replication_for(self.brokers)[0]
+        return updates
+
     def _process_names(self) -> list[str]:
         return ["producer", "status-api", *(f"worker-{i}" for i in range(1, self.workers + 1))]
 
@@ -130,8 +153,10 @@ class LocalStack:
 
     def pids(self) -> dict[str, int]:
         """The process id of each running server and process, by name ("kafka", "redis",
-        "producer", "status-api", "worker-1"...)."""
-        servers = {"kafka": self.kafka, "redis": self.redis}
+        "producer", "status-api", "worker-1"...; a cluster's nodes are "kafka-1"...)."""
+        servers: dict[str, LocalServer | None] = {"kafka": self.kafka, "redis": self.redis}
+        if self.kafka_cluster is not None:
+            servers.update((f"kafka-{n.node_id}", n) for n in self.kafka_cluster.nodes)
         pids = {name: server.pid for name, server in servers.items() if server is not None}
         pids.update((name, process.pid) for name, process in self.processes.items())
         return {name: pid for name, pid in pids.items() if pid is not None}
@@ -208,7 +233,7 @@ class LocalStack:
         for name in [*self._process_names(), *self.processes]:
             if name in self.processes:
                 self.processes.pop(name).stop(timeout=30)
-        for server in (self.redis, self.kafka):
+        for server in (self.redis, self.kafka, self.kafka_cluster):
             if server is not None:
                 server.close()
 

@@ -13,6 +13,12 @@ from orders.domain.validation import Limits
 from orders.event_loop import EventLoopName
 
 
+def min_isr_for(replication_factor: int) -> int:
+    """Copies a write needs by default: all but one from three copies up (one broker may be
+    lost without refusing writes or losing an acknowledged one); with fewer copies, one."""
+    return replication_factor - 1 if replication_factor >= 3 else 1
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ORDERFLOW_", extra="ignore", frozen=True)
 
@@ -31,7 +37,12 @@ class Settings(BaseSettings):
     order_events_partitions: int = Field(6, ge=1)
     stock_partitions: int = Field(6, ge=1)
     dead_letters_partitions: int = Field(6, ge=1)
+    # Copies of every record: the contract's topics and the workers' changelogs. `orderflow dev
+    # --brokers N` sets min(3, N) unless given; a deployment sets it to its cluster's.
     replication_factor: int = Field(1, ge=1)
+    # Copies a write needs before it is acknowledged (acks=all); 0: follow replication_factor
+    # (RF - 1 from three copies up, else 1). See `min_isr`.
+    min_insync_replicas: int = Field(0, ge=0)
 
     # Status table
     redis_namespace: str = Field("orderflow", pattern=r"^[A-Za-z0-9._-]+$")
@@ -151,6 +162,17 @@ class Settings(BaseSettings):
         if token is not None and len(token.get_secret_value()) < 16:
             raise ValueError("auth_metrics_token must be at least 16 characters")
         return self
+
+    @model_validator(mode="after")
+    def _min_isr_within_replicas(self) -> Self:
+        if self.min_insync_replicas > self.replication_factor:
+            raise ValueError("min_insync_replicas cannot exceed replication_factor")
+        return self
+
+    @property
+    def min_isr(self) -> int:
+        """min.insync.replicas of the topics orderflow creates."""
+        return self.min_insync_replicas or min_isr_for(self.replication_factor)
 
     @property
     def limits(self) -> Limits:

@@ -4,7 +4,8 @@ know (pure: no I/O, the caller passes every input).
 - stages: status changes per stage per bucket of the status table's counters
   (orders/status_store/queries.py BUCKET_S), and the orders waiting for each stage;
 - kafka: the workers' group, lag per partition (committed offset vs end offset), dead-letter
-  depth and their history (status_api/pipeline_sampler.py);
+  depth and their history (status_api/pipeline_sampler.py), and the cluster: brokers, each
+  partition's leader and in-sync replicas, under-replicated and offline partitions;
 - overdue: unfinished orders older than the order deadline, oldest first.
 """
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from orders.contracts.cluster import ClusterView
 from orders.contracts.group import GroupMember
 from orders.contracts.offsets import Partition
 from orders.domain.ids import short_ref
@@ -122,6 +124,32 @@ def lag_json(history: PipelineHistory) -> dict[str, Any]:
             "series": series}  # fmt: skip
 
 
+def cluster_json(cluster: ClusterView | None) -> dict[str, Any] | None:
+    """The brokers (with how many partitions each leads), each partition's leader and ISR
+    size, and the under-replicated and offline ones; None: the metadata did not come."""
+    if cluster is None:
+        return None
+    leads: dict[int, int] = {}
+    for p in cluster.partitions:
+        leads[p.leader] = leads.get(p.leader, 0) + 1
+    brokers = [
+        {"id": b.node_id, "address": f"{b.host}:{b.port}", "leads": leads.get(b.node_id, 0)}
+        for b in cluster.brokers
+    ]
+    partitions = [
+        {"topic": p.topic, "partition": p.partition,
+         "leader": None if p.leader < 0 else p.leader, "replicas": list(p.replicas),
+         "isr": list(p.isr), "under_replicated": p.under_replicated}
+        for p in cluster.partitions
+    ]  # fmt: skip
+    return {
+        "brokers": brokers,
+        "partitions": partitions,
+        "under_replicated": len(cluster.under_replicated),
+        "offline": len(cluster.offline),
+    }
+
+
 def kafka_json(
     history: PipelineHistory, group: str, consumed: Sequence[str], dead_letters: str
 ) -> dict[str, Any]:
@@ -141,6 +169,7 @@ def kafka_json(
             "series": [pt.dead_letters for pt in points],
         },
         "workers": _workers(members, consumed),
+        "cluster": cluster_json(history.cluster),
     }
 
 

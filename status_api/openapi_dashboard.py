@@ -78,7 +78,26 @@ def _kafka() -> Schema:
         "sampled_at": {"type": ["string", "null"], "format": "date-time"},
         "group": {"type": "string"}, "state": _TEXT_OR_NULL,
         "series_at": _list(_TIME), "lag": lag, "dead_letters": dead, "workers": _list(worker),
+        "cluster": _cluster(),
     }, "the workers' consumer group, as the status API last sampled it")  # fmt: skip
+
+
+def _cluster() -> Schema:
+    broker = _object({"id": _INT, "address": {"type": "string"},
+                      "leads": _COUNT})  # fmt: skip
+    partition = _object({
+        "topic": {"type": "string"}, "partition": _COUNT,
+        "leader": {"type": ["integer", "null"], "description": "broker id; null: offline"},
+        "replicas": _list(_INT), "isr": _list(_INT, "the replicas in sync with the leader"),
+        "under_replicated": {"type": "boolean"},
+    })  # fmt: skip
+    return _object(
+        {"brokers": _list(broker, "the brokers that are up, with the partitions each leads"),
+         "partitions": _list(partition), "under_replicated": _COUNT, "offline": _COUNT},
+        "the cluster: brokers, and each partition's leader and in-sync replicas (null: its "
+        "metadata did not come)",
+        nullable=True,
+    )  # fmt: skip
 
 
 def _overdue() -> Schema:

@@ -1,7 +1,8 @@
 """The dashboard's view of Kafka: a background task of the status API samples the workers'
-consumer group (members and their partitions, committed offsets) and the partitions' end
-offsets every `status_api_dashboard_interval_s`, into an in-process history of KEEP_S seconds
-that the dashboard's plots read.
+consumer group (members and their partitions, committed offsets), the partitions' end
+offsets and the cluster (brokers; each partition's leader and in-sync replicas) every
+`status_api_dashboard_interval_s`, into an in-process history of KEEP_S seconds that the
+dashboard's plots read.
 
 Kafka going away is an answer, not a failure: the history records the error, the dashboard
 says so and keeps the last figures; the status API serves everything else, and readiness only
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from orders.contracts.cluster import ClusterView
 from orders.contracts.group import GroupView
 from orders.contracts.offsets import Partition, Watermarks, lag_of
 from orders.contracts.topics import TopicSpec
@@ -31,6 +33,8 @@ class OffsetsReader(Protocol):
     async def committed(self, partitions: Iterable[Partition]) -> dict[Partition, int]: ...
 
     async def watermarks(self, partitions: Iterable[Partition]) -> dict[Partition, Watermarks]: ...
+
+    async def cluster(self, topics: Iterable[str]) -> ClusterView: ...
 
 
 class GroupReader(Protocol):
@@ -68,6 +72,9 @@ class PipelineHistory:
         self.keep_s = keep_s
         self.latest: KafkaSample | None = None
         self.error: str | None = "not sampled yet"  # None: the last sample succeeded
+        # The brokers, leaders and ISRs as last asked, even when the offsets then failed (a
+        # lost broker is when they matter most); None: the metadata did not come.
+        self.cluster: ClusterView | None = None
         self._points: deque[Point] = deque()
 
     @property
@@ -99,11 +106,13 @@ class PipelineSampler:
         self._group = group
         self._consumed = [(t.name, p) for t in consumed for p in range(t.partitions)]
         self._dead = [(dead_letters.name, p) for p in range(dead_letters.partitions)]
+        self._topics = sorted({t for t, _ in [*self._consumed, *self._dead]})
         self.history = history
         self._clock = clock
 
     async def sample(self) -> None:
         """Take one sample into the history; a Kafka that does not answer is recorded."""
+        self.history.cluster = await self._cluster()
         try:
             committed = await self._offsets.committed(self._consumed)
             marks = await self._offsets.watermarks([*self._consumed, *self._dead])
@@ -121,6 +130,13 @@ class PipelineSampler:
                 group=group,
             )
         )
+
+    async def _cluster(self) -> ClusterView | None:
+        try:
+            return await self._offsets.cluster(self._topics)
+        except KafkaUnavailable as e:
+            log.info("dashboard: cluster metadata not read: %s", e)
+            return None
 
     async def _describe(self) -> GroupView:
         """The group; its state UNKNOWN when only this question failed (Kafka answers it from

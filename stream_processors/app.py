@@ -13,7 +13,7 @@ from typing import Any
 
 import faust
 
-from orders.contracts.topics import Topics
+from orders.contracts.topics import Topics, replication_config
 from orders.domain.payment import PaymentGateway
 from orders.settings import Settings
 from orders.status_store import StatusStore
@@ -34,6 +34,8 @@ from stream_processors.deps import FaustTopics, StageDeps
 from stream_processors.gateway import SimulatedGateway
 from stream_processors.outbox import FaustOutbox, Outbox
 from stream_processors.pipeline import INTAKE, OrderPipeline
+from stream_processors.producer import use_idempotent_producer
+from stream_processors.streams import changelog_options
 
 
 class LazyStatusStore:
@@ -95,6 +97,7 @@ def _faust_app(settings: Settings, worker_name: str) -> Any:
         fetch_min_bytes=settings.worker_fetch_min_bytes,
         fetch_max_wait_ms=settings.worker_fetch_max_wait_ms,
     )
+    use_idempotent_producer(app)  # a retried send is never written twice
     return app
 
 
@@ -140,12 +143,13 @@ def create_app(
         await store.close()
 
     partitions = contract.order_events.partitions
+    changelog = changelog_options(replication_config(settings))
     tables = {
-        "stock": inventory.stock_table(app, contract.stock.partitions),
-        "reservations": reservation.sagas_table(app, partitions),
-        "payments": payment.records_table(app, partitions),
+        "stock": inventory.stock_table(app, contract.stock.partitions, **changelog),
+        "reservations": reservation.sagas_table(app, partitions, **changelog),
+        "payments": payment.records_table(app, partitions, **changelog),
     }
-    requests = cancellation.requests_table(app, partitions)
+    requests = cancellation.requests_table(app, partitions, **changelog)
     tables["cancellation_requests"] = requests.table
     pipeline = OrderPipeline(
         {

@@ -36,8 +36,10 @@ class CancellationRequests:
         return event if isinstance(event, CancellationRequested) else None
 
 
-def requests_table(app: Any, partitions: int) -> CancellationRequests:
-    table = app.Table("cancellation-requests", default=None, partitions=partitions, **RAW_TABLE)
+def requests_table(app: Any, partitions: int, **changelog: Any) -> CancellationRequests:
+    table = app.Table(
+        "cancellation-requests", default=None, partitions=partitions, **RAW_TABLE, **changelog
+    )
     return CancellationRequests(table)
 
 

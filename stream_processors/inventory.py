@@ -16,9 +16,9 @@ from stream_processors.streams import RAW_TABLE, StageLoop
 STAGE = "inventory"
 
 
-def stock_table(app: Any, partitions: int) -> Any:
+def stock_table(app: Any, partitions: int, **changelog: Any) -> Any:
     # Keys and values are bytes: what a table recovers from its changelog must look up the same.
-    return app.Table("stock", default=None, partitions=partitions, **RAW_TABLE)
+    return app.Table("stock", default=None, partitions=partitions, **RAW_TABLE, **changelog)
 
 
 class InventoryStage:

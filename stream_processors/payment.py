@@ -106,6 +106,6 @@ class PaymentStage:
             self._put(event.order_id, ENDED)
 
 
-def records_table(app: Any, partitions: int) -> Any:
+def records_table(app: Any, partitions: int, **changelog: Any) -> Any:
     # Keys and values are bytes: what a table recovers from its changelog must look up the same.
-    return app.Table("payments", default=None, partitions=partitions, **RAW_TABLE)
+    return app.Table("payments", default=None, partitions=partitions, **RAW_TABLE, **changelog)

@@ -68,6 +68,6 @@ def _saga(raw: bytes) -> rules.Reservation:
     return rules.Reservation.model_validate_json(upcast_embedded(raw))
 
 
-def sagas_table(app: Any, partitions: int) -> Any:
+def sagas_table(app: Any, partitions: int, **changelog: Any) -> Any:
     # Keys and values are bytes: what a table recovers from its changelog must look up the same.
-    return app.Table("reservations", default=None, partitions=partitions, **RAW_TABLE)
+    return app.Table("reservations", default=None, partitions=partitions, **RAW_TABLE, **changelog)

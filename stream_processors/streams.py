@@ -170,3 +170,9 @@ def _header_pairs(
 # Bytes in, bytes out: the codec, not Faust, turns them into events. Faust picks a table's
 # changelog serializers from key_type/value_type given directly (a Schema's are ignored).
 RAW_TABLE: dict[str, Any] = {"key_type": bytes, "value_type": bytes}
+
+
+def changelog_options(topic_config: Mapping[str, str]) -> dict[str, Any]:
+    """A table's keyword arguments that give its changelog topic this config when Faust
+    creates it (its replication factor is the app's topic_replication_factor)."""
+    return {"extra_topic_configs": dict(topic_config)}

@@ -13,7 +13,9 @@ from orders.settings import Settings
 
 
 @contextmanager
-def dev_stack(settings: Settings, workers: int) -> Iterator[tuple[LocalStack, Path]]:
+def dev_stack(
+    settings: Settings, workers: int, brokers: int = 1
+) -> Iterator[tuple[LocalStack, Path]]:
     """The local stack, started under this state directory's lock and announced in its address
     file once ready (both let go when it stops); the stack and that file's path."""
     lock = StackLock(state_dir(settings))
@@ -22,7 +24,7 @@ def dev_stack(settings: Settings, workers: int) -> Iterator[tuple[LocalStack, Pa
     except StackAlreadyRunning as e:
         raise click.ClickException(str(e)) from e
     try:
-        with LocalStack(settings, workers=workers) as stack:
+        with LocalStack(settings, workers=workers, brokers=brokers) as stack:
             yield stack, lock.announce(RunningStack.of(stack.settings, stack_urls(stack)))
     finally:
         lock.release()
@@ -49,6 +51,12 @@ def ready_message(stack: LocalStack, address_file: Path) -> str:
     lines = ["orderflow is ready:"]
     lines += [f"  {name + ':':<{width}}{url}" for name, url in urls.items()]
     lines.append(f"  {worker_metrics_line(stack.worker_metrics_urls)}")
+    if stack.kafka_cluster is not None:
+        s = stack.settings
+        lines.append(
+            f"  Kafka cluster: {len(stack.kafka_cluster.nodes)} broker+controller nodes, "
+            f"replication factor {s.replication_factor}, min.insync.replicas {s.min_isr}"
+        )
     lines += [f"  note: {note}" for note in busy_port_notes(stack)]
     lines.append(f"  {auth_line(stack.settings.auth_mode)}")
     lines.append(f"  logs: {stack.log_dir}")
@@ -78,6 +86,11 @@ def busy_port_notes(stack: LocalStack) -> list[str]:
     wanted = stack.settings.dev_kafka_port
     if stack.kafka is not None and stack.kafka.port != wanted:
         notes.append(f"port {wanted} was taken by another program: Kafka is on {stack.kafka.port}")
+    nodes = stack.kafka_cluster.nodes if stack.kafka_cluster is not None else []
+    for node in nodes:
+        wanted = stack.settings.dev_kafka_port + node.node_id - 1
+        if node.port != wanted:
+            notes.append(f"port {wanted} was taken: Kafka node {node.node_id} is on {node.port}")
     wanted = stack.settings.dev_redis_port
     if stack.redis is not None and stack.redis.port != wanted:
         notes.append(f"port {wanted} was taken by another program: Redis is on {stack.redis.port}")

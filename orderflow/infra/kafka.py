@@ -1,4 +1,5 @@
-"""A single-node KRaft Apache Kafka (broker and controller in one JVM) on 127.0.0.1.
+"""A KRaft Apache Kafka node (broker and controller in one JVM) on 127.0.0.1: alone, or one
+voter of a local cluster (orderflow/infra/kafka_cluster.py).
 
 It runs from the official jars that `scripts/setup-kafka.sh` (or `ensure_kafka_libs`) resolves
 from Maven Central, because no Kafka broker is packaged for pip or apt and Docker may be absent.
@@ -10,6 +11,7 @@ import base64
 import shutil
 import tempfile
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from confluent_kafka import KafkaException
@@ -68,8 +70,24 @@ def new_cluster_id() -> str:
             return cluster_id
 
 
+@dataclass(frozen=True)
+class Quorum:
+    """What the nodes of one cluster share: its id, its controller voters and how many copies
+    of each record it keeps (the replication defaults of its broker configs)."""
+
+    cluster_id: str
+    voters: str  # controller.quorum.voters: "1@127.0.0.1:port,2@..."
+    replication: int = 1  # default and internal topics' replication factor
+    min_insync: int = 1  # min.insync.replicas, for every topic without its own
+
+    @classmethod
+    def single(cls, controller_port: int) -> Quorum:
+        return cls(new_cluster_id(), f"1@127.0.0.1:{controller_port}")
+
+
 class LocalKafka(LocalServer):
-    """Kafka 3.9 in KRaft mode as a child `java` process; see `bootstrap_servers`."""
+    """Kafka 3.9 in KRaft mode as a child `java` process; see `bootstrap_servers`. Alone by
+    default; given a `quorum` and `node_id`, one combined broker+controller of a cluster."""
 
     def __init__(
         self,
@@ -79,11 +97,17 @@ class LocalKafka(LocalServer):
         heap: str = "512m",
         log_file: Path | None = None,
         log4j_config: Path = DEFAULT_LOG4J_CONFIG,
+        *,
+        node_id: int = 1,
+        controller_port: int | None = None,
+        quorum: Quorum | None = None,
     ) -> None:
-        super().__init__("kafka", data_dir, log_file)
+        super().__init__(f"kafka-{node_id}" if quorum else "kafka", data_dir, log_file)
         self.libs_dir = libs_dir
         self.port = free_port() if port is None else port
-        self.controller_port = free_port()
+        self.controller_port = free_port() if controller_port is None else controller_port
+        self.node_id = node_id
+        self.quorum = quorum or Quorum.single(self.controller_port)
         self.heap = heap
         self.log4j_config = log4j_config
 
@@ -100,20 +124,30 @@ class LocalKafka(LocalServer):
         return self.data_dir / "kraft-logs"
 
     def start(self, timeout: float = 90) -> None:
+        self.launch()
+        self.wait_ready(timeout)
+
+    def launch(self) -> None:
+        """Format the storage (once) and spawn the JVM, without waiting for it: the nodes of a
+        cluster only answer once a majority of them runs."""
         if not _has_broker_jar(self.libs_dir):
             raise InfraError(f"no Kafka broker jar in {self.libs_dir}; run scripts/setup-kafka.sh")
         self._config_file.write_text(self._server_properties())
         if not (self._log_dirs / "meta.properties").exists():
             self._format_storage()
         self._child.spawn(self._broker_argv(), cwd=self.data_dir)
+
+    def wait_ready(self, timeout: float) -> None:
+        """Until the node answers metadata requests; kills it and raises if it cannot."""
         self._child.wait_ready(self._answers_metadata, timeout)
 
     def _server_properties(self) -> str:
         plain = f"PLAINTEXT://127.0.0.1:{self.port}"
+        replication, min_insync = str(self.quorum.replication), str(self.quorum.min_insync)
         settings = {
             "process.roles": "broker,controller",
-            "node.id": "1",
-            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
+            "node.id": str(self.node_id),
+            "controller.quorum.voters": self.quorum.voters,
             "listeners": f"{plain},CONTROLLER://127.0.0.1:{self.controller_port}",
             "advertised.listeners": plain,
             "controller.listener.names": "CONTROLLER",
@@ -122,12 +156,15 @@ class LocalKafka(LocalServer):
             "log.dirs": str(self._log_dirs),
             "auto.create.topics.enable": "false",
             "num.partitions": "1",
-            "offsets.topic.replication.factor": "1",
+            "default.replication.factor": replication,
+            "offsets.topic.replication.factor": replication,
             "offsets.topic.num.partitions": "4",
-            "transaction.state.log.replication.factor": "1",
-            "transaction.state.log.min.isr": "1",
+            "transaction.state.log.replication.factor": replication,
+            "transaction.state.log.min.isr": min_insync,
             "transaction.state.log.num.partitions": "4",
-            "min.insync.replicas": "1",
+            "min.insync.replicas": min_insync,
+            # A replica that was not in sync never becomes leader: that would lose acked records.
+            "unclean.leader.election.enable": "false",
             "group.initial.rebalance.delay.ms": "0",
             "num.network.threads": "2",
             "num.io.threads": "4",
@@ -156,7 +193,7 @@ class LocalKafka(LocalServer):
                 "kafka.tools.StorageTool",
                 "format",
                 "-t",
-                new_cluster_id(),
+                self.quorum.cluster_id,
                 "-c",
                 str(self._config_file),
             ],

@@ -8,11 +8,18 @@ from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
-from orders.contracts.topics import Topics, TopicSpec
+from orders.contracts.topics import Topics, TopicSpec, replication_config
 from orders.errors import OrderflowError
 from orders.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+# Given several bootstrap servers, librdkafka drops its bootstrap connections once it learns
+# the brokers' ids, failing a request still on one with _DESTROY_BROKER: asking again is safe
+# (a topic that exists by then counts as created).
+_RETRIED = frozenset({KafkaError._DESTROY_BROKER, KafkaError._TRANSPORT})
+_CREATE_ATTEMPTS = 3
 
 
 class TopicMismatch(OrderflowError):
@@ -33,11 +40,20 @@ def ensure_topics(
     missing = [spec for spec in specs if spec.name not in existing]
     if not missing:
         return []
-    futures = admin.create_topics(
-        [_new_topic(spec, settings.replication_factor) for spec in missing],
-        operation_timeout=timeout,
-        request_timeout=timeout,
-    )
+    for attempt in range(1, _CREATE_ATTEMPTS + 1):
+        try:
+            _create(admin, [_new_topic(spec, settings) for spec in missing], timeout)
+            break
+        except KafkaException as e:
+            if e.args[0].code() not in _RETRIED or attempt == _CREATE_ATTEMPTS:
+                raise
+            log.info("creating topics again: %s", e)
+    _wait_listed(admin, missing, time.monotonic() + timeout)
+    return [spec.name for spec in missing]
+
+
+def _create(admin: AdminClient, topics: list[NewTopic], timeout: float) -> None:
+    futures = admin.create_topics(topics, operation_timeout=timeout, request_timeout=timeout)
     for name, future in futures.items():
         try:
             future.result()
@@ -45,8 +61,6 @@ def ensure_topics(
             if e.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:  # else: another process won
                 raise
         log.info("created topic %s", name)
-    _wait_listed(admin, missing, time.monotonic() + timeout)
-    return list(futures)
 
 
 def _wait_listed(admin: AdminClient, specs: Sequence[TopicSpec], deadline: float) -> None:
@@ -61,12 +75,12 @@ def _wait_listed(admin: AdminClient, specs: Sequence[TopicSpec], deadline: float
         time.sleep(0.1)
 
 
-def _new_topic(spec: TopicSpec, replication_factor: int) -> NewTopic:
+def _new_topic(spec: TopicSpec, settings: Settings) -> NewTopic:
     return NewTopic(
         spec.name,
         num_partitions=spec.partitions,
-        replication_factor=replication_factor,
-        config=dict(spec.config),
+        replication_factor=settings.replication_factor,
+        config={**spec.config, **replication_config(settings)},
     )
 
 

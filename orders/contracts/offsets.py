@@ -1,8 +1,9 @@
 """A consumer group's committed offsets and the partitions' watermarks, read from the broker.
 
 One reader for the workers' lag gauge (stream_processors/lag.py) and the status API's
-dashboard (status_api/pipeline_sampler.py). A plain confluent-kafka Consumer with the group's
-id that never subscribes, so it never joins the group; its blocking calls run in a thread. Not
+dashboard (status_api/pipeline_sampler.py), which also asks it how the cluster stands (brokers,
+leaders, in-sync replicas). A plain confluent-kafka Consumer with the group's id that never
+subscribes, so it never joins the group; its blocking calls run in a thread. Not
 the AdminClient: its ListConsumerGroupOffsets aborts the whole process when the broker goes
 away mid-request (librdkafka issue #4605, `rd_kafka_enq_once_del_source_return: Assertion`).
 """
@@ -16,6 +17,7 @@ from typing import TypeVar
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
+from orders.contracts.cluster import ClusterView, cluster_view
 from orders.errors import KafkaUnavailable
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,11 @@ class GroupOffsets:
     async def watermarks(self, partitions: Iterable[Partition]) -> dict[Partition, Watermarks]:
         return await self._call(self._watermarks, _sorted(partitions))
 
+    async def cluster(self, topics: Iterable[str]) -> ClusterView:
+        """The brokers, and the leader and in-sync replicas of the topics' partitions."""
+        names = sorted(set(topics))
+        return await asyncio.to_thread(self._locked, self._cluster, [(n, 0) for n in names])
+
     async def lag(self, partitions: Iterable[Partition]) -> dict[Partition, int]:
         tps = _sorted(partitions)
         if not tps:
@@ -84,7 +91,13 @@ class GroupOffsets:
             try:
                 return read(tps)
             except KafkaException as e:
+                # A fresh client next time: this one's cached metadata may name a leader that
+                # is gone (a lost broker), and it would not ask again for minutes.
+                self._close_consumer()
                 raise KafkaUnavailable(f"Kafka did not answer: {e.args[0]}") from e
+            except KafkaUnavailable:
+                self._close_consumer()
+                raise
 
     def _committed(self, tps: list[Partition]) -> dict[Partition, int]:
         if not tps:
@@ -110,6 +123,10 @@ class GroupOffsets:
             found[(topic, partition)] = Watermarks(*marks)
         return found
 
+    def _cluster(self, tps: list[Partition]) -> ClusterView:
+        metadata = self._ensure_consumer().list_topics(timeout=self._timeout_s)
+        return cluster_view(metadata, (topic for topic, _ in tps))
+
     def _ensure_consumer(self) -> Consumer:
         if self._consumer is None:
             self._consumer = Consumer(self._config)
@@ -118,9 +135,12 @@ class GroupOffsets:
     def close(self) -> None:
         """Blocking (waits for a read in flight)."""
         with self._lock:
-            if self._consumer is not None:
-                self._consumer.close()
-                self._consumer = None
+            self._close_consumer()
+
+    def _close_consumer(self) -> None:
+        if self._consumer is not None:
+            self._consumer.close()
+            self._consumer = None
 
 
 def _sorted(partitions: Iterable[Partition]) -> list[Partition]:

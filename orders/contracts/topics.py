@@ -51,3 +51,9 @@ class Topics:
 
     def all(self) -> tuple[TopicSpec, ...]:
         return (self.order_events, self.stock, self.dead_letters)
+
+
+def replication_config(settings: Settings) -> dict[str, str]:
+    """The topic config every topic orderflow creates carries (the workers' changelogs too):
+    an acks=all write is refused (not acknowledged) while fewer replicas are in sync."""
+    return {"min.insync.replicas": str(settings.min_isr)}

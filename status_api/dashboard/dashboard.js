@@ -103,6 +103,35 @@ function renderWorkers(kafka) {
   }));
 }
 
+// The brokers that are up, and each partition's leader and in-sync replicas.
+function renderCluster(cluster) {
+  const body = document.querySelector("#replicas tbody");
+  const brokers = document.getElementById("brokers");
+  if (!cluster) {
+    document.getElementById("cluster-summary").textContent = "metadata not read";
+    return fill(body, []), fill(brokers, []);
+  }
+  document.getElementById("cluster-summary").textContent =
+    `${cluster.brokers.length} up, ${cluster.offline} partitions offline`;
+  document.getElementById("under-replicated").textContent = cluster.under_replicated;
+  fill(brokers, cluster.brokers.map((b) => {
+    const li = document.createElement("li");
+    li.dataset.broker = b.id;
+    li.textContent = `broker ${b.id}  ${b.address}  leads ${b.leads} partitions`;
+    return li;
+  }));
+  fill(body, cluster.partitions.map((p) => {
+    const tr = document.createElement("tr");
+    tr.dataset.topic = p.topic;
+    tr.dataset.partition = p.partition;
+    const short = p.under_replicated || p.leader === null;
+    tr.append(cell(p.topic), cell(p.partition, "num"), cell(p.leader ?? "none", "num"),
+      cell(`${p.isr.length}/${p.replicas.length}`, short ? "num lagging" : "num"),
+      cell(p.replicas.join(","), "mono"));
+    return tr;
+  }));
+}
+
 function renderOverdue(overdue) {
   const body = document.querySelector("#overdue tbody");
   if (!overdue) return fill(body, []);
@@ -141,6 +170,7 @@ function render(snap) {
   renderLag(snap.kafka);
   renderDeadLetters(snap.kafka.dead_letters);
   renderWorkers(snap.kafka);
+  renderCluster(snap.kafka.cluster);
   renderOverdue(snap.overdue);
   document.body.dataset.loaded = "true";
 }

@@ -41,16 +41,18 @@ def stack_factory(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[StackFactory]:
     """Start a stack with settings overridden by keyword (`workers=N` for the worker count;
-    `kafka_bootstrap_servers=None` or `redis_url=None`: the stack starts its own server);
-    every stack started is stopped at the end of the test."""
+    `kafka_bootstrap_servers=None` or `redis_url=None`: the stack starts its own server, and
+    `brokers=3` makes its Kafka a three-node cluster); every stack started is stopped at the
+    end of the test."""
     with ExitStack() as started:
 
-        def start(workers: int = 2, **overrides: Any) -> LocalStack:
+        def start(workers: int = 2, brokers: int = 1, **overrides: Any) -> LocalStack:
             servers = {"kafka_bootstrap_servers": kafka_bootstrap, "redis_url": redis_url}
             settings = stack_settings(unique_prefix, tmp_path_factory, **{**servers, **overrides})
             local = LocalStack(  # random ports for servers it starts: no other test takes them
                 settings,
                 workers=workers,
+                brokers=brokers,
                 log_dir=tmp_path_factory.mktemp("logs"),
                 fixed_ports=False,
             )

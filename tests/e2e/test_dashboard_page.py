@@ -87,6 +87,8 @@ async def test_dashboard_follows_lag_and_throughput_live(
     assert await page.locator("#stages tr[data-stage='validation'] svg path.line").count() == 1
     assert await page.inner_text("#overdue-count") == "2"
     assert "orderflow-worker-1" in await page.inner_text("#workers")
+    assert await page.locator("#brokers li").count() == 1
+    assert await page.inner_text("#under-replicated") == "0"
     assert navigations == [f"{stack.status_url}/dashboard"]  # no reload
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(ARTEFACTS / "dashboard.png"), full_page=True)

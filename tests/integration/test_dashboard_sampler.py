@@ -86,3 +86,10 @@ async def test_a_sample_of_a_real_log_with_no_group_yet(
     assert latest.lag[(topics.order_events.name, 1)] == 1
     assert sum(latest.lag.values()) == 3
     assert latest.dead_letters == 1
+    cluster = history.cluster
+    assert cluster is not None  # one broker: every partition led by it, all in sync
+    assert len(cluster.brokers) == 1
+    ours = [p for p in cluster.partitions if p.topic == topics.order_events.name]
+    assert [p.partition for p in ours] == list(range(topics.order_events.partitions))
+    assert {(p.leader, p.isr) for p in ours} == {(cluster.brokers[0].node_id, (1,))}
+    assert cluster.under_replicated == ()

@@ -16,6 +16,7 @@ from orderflow.devstack import (
     running_stack,
     settings_for_commands,
 )
+from orderflow.infra.kafka_cluster import LocalKafkaCluster
 from orderflow.infra.ports import free_port
 from orderflow.stack import LocalStack
 from orders.settings import Settings
@@ -104,3 +105,24 @@ def test_unreachable_kafka_is_a_plain_error_not_a_hang() -> None:
 
     with pytest.raises(click.ClickException, match=re.escape("cannot reach Kafka at 127.0.0.1:")):
         require_kafka(settings, None)
+
+
+def test_the_ready_message_of_a_cluster_names_its_replication_and_moved_ports(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(
+        kafka_bootstrap_servers="127.0.0.1:9092,127.0.0.1:9093,127.0.0.1:29094",
+        replication_factor=3,
+    )
+    stack = LocalStack(settings, workers=1, brokers=3, log_dir=tmp_path)
+    # Not started: the nodes only have their ports; the third could not have 9094.
+    stack.kafka_cluster = LocalKafkaCluster(
+        tmp_path / "libs", 3, data_dir=tmp_path / "kafka", ports=[9092, 9093, 29094]
+    )
+
+    message = ready_message(stack, tmp_path / "stack.json")
+
+    assert "Kafka cluster: 3 broker+controller nodes, replication factor 3" in message
+    assert "min.insync.replicas 2" in message
+    notes = [line.strip() for line in message.splitlines() if "note:" in line]
+    assert notes == ["note: port 9094 was taken: Kafka node 3 is on 29094"]

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from orders.contracts.cluster import Broker, ClusterView, Replicas
 from orders.contracts.group import GroupMember, GroupView
 from orders.domain.status import OrderStatus
 from orders.status_store.model import StalledOrder
@@ -124,3 +125,36 @@ def test_store_down_leaves_its_panels_empty_and_says_why() -> None:
     assert body["store"] == {"available": False, "error": "status store unavailable"}
     assert (body["stages"], body["overdue"]) == (None, None)
     assert body["generated_at"] == datetime.fromtimestamp(NOW, UTC).isoformat()
+
+
+def test_cluster_brokers_leaders_isr_and_under_replicated_partitions() -> None:
+    cluster = ClusterView(
+        (Broker(1, "127.0.0.1", 9092), Broker(3, "127.0.0.1", 9094)),
+        (
+            Replicas("t.orders", 0, 1, (1, 2, 3), (1, 3)),
+            Replicas("t.orders", 1, 3, (3, 1, 2), (3, 1, 2)),
+            Replicas("t.orders", 2, -1, (2,), ()),
+        ),
+    )
+    history = PipelineHistory(keep_s=600)
+    history.record(sample(NOW, 0))
+    history.cluster = cluster
+
+    body = snapshot(NOW, PIPELINE, history, figures())["kafka"]["cluster"]
+
+    assert body["brokers"] == [
+        {"id": 1, "address": "127.0.0.1:9092", "leads": 1},
+        {"id": 3, "address": "127.0.0.1:9094", "leads": 1},
+    ]
+    assert [(p["partition"], p["leader"], len(p["isr"])) for p in body["partitions"]] == [
+        (0, 1, 2), (1, 3, 3), (2, None, 0),
+    ]  # fmt: skip
+    assert [p["under_replicated"] for p in body["partitions"]] == [True, False, True]
+    assert (body["under_replicated"], body["offline"]) == (2, 1)
+
+
+def test_no_cluster_metadata_is_null() -> None:
+    history = PipelineHistory(keep_s=600)
+    history.record(sample(NOW, 0))
+
+    assert snapshot(NOW, PIPELINE, history, figures())["kafka"]["cluster"] is None

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import pytest
 
+from orders.contracts.cluster import Broker, ClusterView, Replicas
 from orders.contracts.group import GroupMember, GroupView
 from orders.contracts.offsets import Partition, Watermarks
 from orders.contracts.topics import TopicSpec
@@ -21,6 +22,10 @@ from tests.unit.stage_helpers import eventually
 ORDERS = TopicSpec("p.order-events", 2, "order_id")
 STOCK = TopicSpec("p.stock", 1, "sku")
 DEAD = TopicSpec("p.dead-letters", 2, "key")
+CLUSTER = ClusterView(
+    (Broker(1, "127.0.0.1", 9092), Broker(2, "127.0.0.1", 9093)),
+    (Replicas("p.order-events", 0, 1, (1, 2, 3), (1, 2)),),
+)
 MEMBER = GroupMember("m", "orderflow-worker-1", "127.0.0.1", (("p.order-events", 0),))
 
 
@@ -35,6 +40,14 @@ class FakeKafka:
         self.failure: Exception | None = None
 
         self.group_failure: Exception | None = None
+        self.cluster_failure: Exception | None = None
+        self.asked_topics: list[str] = []
+
+    async def cluster(self, topics: Iterable[str]) -> ClusterView:
+        self.asked_topics = list(topics)
+        if self.cluster_failure:
+            raise self.cluster_failure
+        return CLUSTER
 
     async def describe(self) -> GroupView:
         if self.group_failure:
@@ -68,6 +81,30 @@ async def test_a_sample_records_lag_dead_letters_and_the_group() -> None:
     assert latest.dead_letters == 4 + 1
     assert latest.group.members == (MEMBER,)
     assert [(p.at, p.dead_letters) for p in history.points] == [(100.0, 5)]
+    assert history.cluster == CLUSTER
+    assert kafka.asked_topics == ["p.dead-letters", "p.order-events", "p.stock"]
+
+
+async def test_cluster_metadata_that_does_not_come_leaves_the_rest_of_the_sample() -> None:
+    history, kafka = PipelineHistory(), FakeKafka()
+    kafka.cluster_failure = KafkaUnavailable("no metadata")
+
+    await sampler(kafka, history, [100.0]).sample()
+
+    assert history.error is None
+    assert history.cluster is None
+    assert history.latest is not None
+    assert history.latest.dead_letters == 5
+
+
+async def test_the_cluster_is_recorded_even_when_the_offsets_fail() -> None:
+    history, kafka = PipelineHistory(), FakeKafka()
+    kafka.failure = KafkaUnavailable("a leader is gone")
+
+    await sampler(kafka, history, [100.0]).sample()
+
+    assert history.error == "a leader is gone"
+    assert history.cluster == CLUSTER  # what a lost broker looks like is still shown
 
 
 async def test_kafka_not_answering_is_recorded_and_the_last_sample_kept() -> None:

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from orders.contracts.topics import Topics
+from orderflow.infra.kafka_cluster import replication_for
+from orders.contracts.topics import Topics, replication_config
 from orders.domain.validation import Limits
 from orders.settings import Settings
 
@@ -110,3 +111,29 @@ def test_idempotency_lease_must_outlast_a_publish() -> None:
 def test_idempotency_keys_must_outlive_their_lease() -> None:
     with pytest.raises(ValidationError, match="idempotency_ttl_s must exceed"):
         Settings(idempotency_ttl_s=5)
+
+
+@pytest.mark.parametrize(
+    ("replication", "given", "min_isr"),
+    [(1, 0, 1), (2, 0, 1), (3, 0, 2), (5, 0, 4), (3, 3, 3), (3, 1, 1)],
+)
+def test_min_insync_replicas_follows_the_replication_factor_unless_given(
+    replication: int, given: int, min_isr: int
+) -> None:
+    settings = Settings(replication_factor=replication, min_insync_replicas=given)
+    assert settings.min_isr == min_isr
+    assert replication_config(settings) == {"min.insync.replicas": str(min_isr)}
+
+
+def test_min_insync_replicas_cannot_exceed_the_copies() -> None:
+    with pytest.raises(ValidationError, match="min_insync_replicas"):
+        Settings(replication_factor=2, min_insync_replicas=3)
+
+
+@pytest.mark.parametrize(
+    ("brokers", "expected"), [(1, (1, 1)), (2, (2, 1)), (3, (3, 2)), (5, (3, 2))]
+)
+def test_a_local_cluster_replicates_over_at_most_three_brokers(
+    brokers: int, expected: tuple[int, int]
+) -> None:
+    assert replication_for(brokers) == expected
