@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +19,9 @@ from typing import Any
 
 import aiohttp
 
+from orderflow.infra.ports import free_port
 from orders.domain.status import TERMINAL, OrderStatus
+from tests import containers
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
@@ -27,11 +33,15 @@ COMPOSE = Path(sys.executable).parent / "docker-compose"
 class Compose:
     project: str
     env: dict[str, str]
+    env_file: Path | None = None  # `--env-file` (compose/cluster.env turns its profile on)
     timings: dict[str, float] = field(default_factory=dict)
 
     def run(self, *args: str, timeout: float = 300) -> str:
         """`docker compose -p PROJECT ARGS`; its output, or AssertionError with it."""
-        command = [str(COMPOSE), "-p", self.project, "-f", str(COMPOSE_FILE), *args]
+        command = [str(COMPOSE), "-p", self.project, "-f", str(COMPOSE_FILE)]
+        if self.env_file is not None:
+            command += ["--env-file", str(self.env_file)]
+        command += args
         started = time.monotonic()
         done = subprocess.run(
             command, env=self.env, capture_output=True, text=True, timeout=timeout, check=False
@@ -51,6 +61,30 @@ class Compose:
         )
         result: list[dict[str, Any]] = json.loads(inspected.stdout)
         return result
+
+
+@contextmanager
+def compose_project(logs_dir: Path, env_file: Path | None = None) -> Iterator[Compose]:
+    """A compose project of its own (name, host ports, app image tag) from a clean state;
+    afterwards its logs go to logs_dir/compose.log and it is removed with its volumes."""
+    project = Compose(
+        project=f"oftest-{uuid.uuid4().hex[:8]}",
+        env={
+            **os.environ,
+            **{name: containers.image(name) for name in containers.IMAGES},
+            "ORDERFLOW_APP_IMAGE": "orderflow:e2e",
+            "FRONT_DOOR_PORT": str(free_port()),
+            "STATUS_API_PORT": str(free_port()),
+        },
+        env_file=env_file,
+    )
+    try:
+        project.run("down", "--volumes", "--remove-orphans")  # a clean state
+        yield project
+    finally:
+        logs = project.run("logs", "--no-color", "--timestamps", timeout=120)
+        (logs_dir / "compose.log").write_text(logs)  # kept under --basetemp for reading
+        project.run("down", "--volumes", "--remove-orphans", "--timeout", "30", timeout=180)
 
 
 def timestamp(value: str) -> datetime:

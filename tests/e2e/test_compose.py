@@ -5,8 +5,6 @@ then `docker compose down -v`. Skipped only when no engine answers (README: Deve
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,10 +12,15 @@ import aiohttp
 import pytest
 
 from orderflow.client import OrderflowClient, order_body
-from orderflow.infra.ports import free_port
 from orders.domain.status import OrderStatus, is_legal_path
 from tests import containers
-from tests.e2e.compose_helpers import Compose, first_healthy, started, terminal_views
+from tests.e2e.compose_helpers import (
+    Compose,
+    compose_project,
+    first_healthy,
+    started,
+    terminal_views,
+)
 from tests.e2e.test_pipeline import Case, cases
 
 pytestmark = pytest.mark.skipif(
@@ -32,23 +35,8 @@ WORKERS = 3
 @pytest.fixture
 def compose(tmp_path: Path) -> Iterator[Compose]:
     """A compose project of its own (name, host ports, app image tag), removed with its volumes."""
-    project = Compose(
-        project=f"oftest-{uuid.uuid4().hex[:8]}",
-        env={
-            **os.environ,
-            **{name: containers.image(name) for name in containers.IMAGES},
-            "ORDERFLOW_APP_IMAGE": "orderflow:e2e",
-            "FRONT_DOOR_PORT": str(free_port()),
-            "STATUS_API_PORT": str(free_port()),
-        },
-    )
-    try:
-        project.run("down", "--volumes", "--remove-orphans")  # a clean state
+    with compose_project(tmp_path) as project:
         yield project
-    finally:
-        logs = project.run("logs", "--no-color", "--timestamps", timeout=120)
-        (tmp_path / "compose.log").write_text(logs)  # kept under --basetemp for reading
-        project.run("down", "--volumes", "--remove-orphans", "--timeout", "30", timeout=180)
 
 
 def check_start_order(compose: Compose) -> None:

@@ -153,3 +153,77 @@ def test_worker_can_scale(services: dict[str, dict[str, Any]]) -> None:
     worker = services["worker"]
     assert "container_name" not in worker
     assert not worker.get("ports"), "host ports would clash with --scale worker=N"
+
+
+CLUSTER_ENV = COMPOSE_FILE.parent / "compose" / "cluster.env"
+KAFKA_NODES = ("kafka", "kafka-2", "kafka-3")
+
+
+def _env_file(path: Path) -> dict[str, str]:
+    lines = (line.strip() for line in path.read_text().splitlines())
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+def _interpolate(value: str, variables: dict[str, str]) -> str:
+    """Compose's `${NAME:-default}`, enough for this file."""
+    return re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: variables.get(m[1], m[2]), value)
+
+
+def test_cluster_profile_adds_two_nodes_only(services: dict[str, dict[str, Any]]) -> None:
+    assert "profiles" not in services["kafka"]
+    for name in KAFKA_NODES[1:]:
+        assert services[name]["profiles"] == ["cluster"], name
+        assert services[name]["image"] == services["kafka"]["image"]
+        assert services[name]["healthcheck"] == services["kafka"]["healthcheck"]
+    volumes = {tuple(services[name]["volumes"]) for name in KAFKA_NODES}
+    assert len(volumes) == 3, "each node needs its own data volume"
+
+
+@pytest.mark.parametrize("variables", [{}, _env_file(CLUSTER_ENV)], ids=["single", "cluster"])
+def test_quorum_and_bootstrap_name_the_running_nodes(
+    services: dict[str, dict[str, Any]], variables: dict[str, str]
+) -> None:
+    active = [n for n in KAFKA_NODES if not services[n].get("profiles")
+              or "cluster" in variables.get("COMPOSE_PROFILES", "").split(",")]  # fmt: skip
+    envs = {n: {k: _interpolate(v, variables) for k, v in _environment(services[n]).items()}
+            for n in active}  # fmt: skip
+    ids = {n: env["KAFKA_NODE_ID"] for n, env in envs.items()}
+    assert len(set(ids.values())) == len(active)
+    voters = {f"{ids[n]}@{n}:9093" for n in active}
+    for name, env in envs.items():
+        assert set(env["KAFKA_CONTROLLER_QUORUM_VOTERS"].split(",")) == voters, name
+        assert env["KAFKA_ADVERTISED_LISTENERS"] == f"PLAINTEXT://{name}:9092"
+        assert env["CLUSTER_ID"] == envs["kafka"]["CLUSTER_ID"]
+    app = {k: _interpolate(v, variables) for k, v in _environment(services["worker"]).items()}
+    bootstrap = set(app["ORDERFLOW_KAFKA_BOOTSTRAP_SERVERS"].split(","))
+    assert bootstrap == {f"{n}:9092" for n in active}
+
+
+@pytest.mark.parametrize("variables", [{}, _env_file(CLUSTER_ENV)], ids=["single", "cluster"])
+def test_replication_follows_the_node_count(
+    services: dict[str, dict[str, Any]], variables: dict[str, str]
+) -> None:
+    nodes = 3 if "cluster" in variables.get("COMPOSE_PROFILES", "") else 1
+    kafka = {k: _interpolate(v, variables) for k, v in _environment(services["kafka"]).items()}
+    app = {k: _interpolate(v, variables) for k, v in _environment(services["worker"]).items()}
+    replicas, min_isr = str(nodes), str(nodes - 1 if nodes >= 3 else 1)
+    for key in ("DEFAULT_REPLICATION_FACTOR", "OFFSETS_TOPIC_REPLICATION_FACTOR",
+                "TRANSACTION_STATE_LOG_REPLICATION_FACTOR"):  # fmt: skip
+        assert kafka[f"KAFKA_{key}"] == replicas, key
+    assert kafka["KAFKA_MIN_INSYNC_REPLICAS"] == kafka["KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"]
+    assert kafka["KAFKA_MIN_INSYNC_REPLICAS"] == min_isr
+    assert kafka["KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE"] == "false"
+    assert (app["ORDERFLOW_REPLICATION_FACTOR"], app["ORDERFLOW_MIN_INSYNC_REPLICAS"]) == (
+        replicas,
+        min_isr,
+    )
+    settings = Settings(replication_factor=int(replicas))
+    assert settings.min_isr == int(min_isr), "the default min ISR of Settings agrees"
+
+
+def test_processes_wait_for_every_kafka_node(services: dict[str, dict[str, Any]]) -> None:
+    for name in ("topics", "producer", "worker"):
+        depends_on = services[name]["depends_on"]
+        assert depends_on["kafka"]["condition"] == "service_healthy", name
+        for node in KAFKA_NODES[1:]:
+            assert depends_on[node] == {"condition": "service_healthy", "required": False}
