@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from confluent_kafka import Producer
+from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
 from orderflow.replay_bench import order_events, publish
@@ -121,10 +122,16 @@ def test_ctrl_c_leaves_a_resumable_build_and_no_freeze(settings: Settings) -> No
 
 def interrupt_mid_build(child: "subprocess.Popen[str]", settings: Settings, within: float) -> None:
     """SIGINT the replay once it has written records but long before it ends, however fast or
-    loaded the machine: it runs in slices of SLICE_S (SIGSTOP/SIGCONT) until it has progress,
-    gets the SIGINT while stopped, and is let go. (Waiting for progress and then signalling
-    raced: a loaded CI machine once finished the whole build in between.)"""
+    loaded the machine. It starts unhindered (imports, Kafka) until its build record exists,
+    then runs in slices of SLICE_S (SIGSTOP/SIGCONT) until it has progress, gets the SIGINT
+    while stopped, and is let go. (Waiting for progress and then signalling raced: a loaded CI
+    machine once finished the whole build in between. Slicing from the start starved the
+    start-up on a machine at load 20: no progress within 60 s.)"""
     deadline = time.monotonic() + within
+    while not build_started(settings):
+        assert child.poll() is None, "the replay ended before it started a build"
+        assert time.monotonic() < deadline, f"no replay build started within {within}s"
+        time.sleep(0.01)  # a poll interval, bounded by the deadline
     child.send_signal(signal.SIGSTOP)
     try:
         while not asyncio.run(build_progressed(settings)):
@@ -136,6 +143,12 @@ def interrupt_mid_build(child: "subprocess.Popen[str]", settings: Settings, with
         child.send_signal(signal.SIGINT)
     finally:
         child.send_signal(signal.SIGCONT)
+
+
+def build_started(settings: Settings) -> bool:
+    """Whether some build has its record (`{ns}:replay:NAME`), written before any events."""
+    with SyncRedis.from_url(settings.redis_url) as client:
+        return next(client.scan_iter(f"{settings.redis_namespace}:replay:*"), None) is not None
 
 
 SLICE_S = 0.05
