@@ -99,7 +99,9 @@ async def test_compose_cluster_loses_a_broker_and_no_accepted_order(cluster: Com
         status_url = f"http://127.0.0.1:{env['STATUS_API_PORT']}"
         finals, _ = await terminal_views(session, status_url, set(load.accepted), 300)
     after = await in_sync_again(cluster, 180)
-    print(f"compose cluster: killed {victim}; {client_figures(load.answers)}; {after[CONTRACT[0]]}")
+    leaders = before[CONTRACT[0]]["leaders"]
+    print(f"compose cluster: leaders {leaders}, killed {victim}; {client_figures(load.answers)}")
+    print(f"after: {after[CONTRACT[0]]}")
 
     wrong = [a for a in load.answers if a.status not in (202, 503, None)]
     assert not wrong, wrong[:5]
