@@ -11,7 +11,7 @@ log="$repo_root/.cache/docker/dockerd.log"
 answer_timeout_s=60
 
 cannot() {
-    echo "docker: $1; the compose test skips and the tests use local Kafka and Redis"
+    echo "docker: $1; the compose tests skip and the tests use local Kafka and Redis"
     exit 0
 }
 
