@@ -2,7 +2,7 @@
 # For `make test`: a Docker engine that answers, and the local images (scripts/docker-images.sh).
 # Installs docker.io and starts dockerd when none answers and this is root (no DOCKER_HOST set);
 # its log goes to .cache/docker/dockerd.log. Where Docker cannot run it prints one line and exits
-# 0: the compose test then skips and the session's Kafka and Redis are local processes.
+# 0: the compose tests then skip and the session's Kafka and Redis are local processes.
 # ORDERFLOW_TEST_DOCKER=0 skips all of it.
 set -euo pipefail
 
