@@ -17,6 +17,16 @@ from orderflow.commands.reprocess import reprocess
 from orderflow.commands.token import token
 from orders.settings import Settings
 
+# The local stack's size, shared by `dev` and `demo`.
+_WORKERS = click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 8))
+_BROKERS = click.option(
+    "--brokers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 5),
+    help="Kafka nodes: 3 runs a replicated cluster (README: A Kafka cluster).",
+)
+
 
 def _settings() -> Settings:
     """The environment's settings alone (what services and the stack commands run with); other
@@ -97,14 +107,8 @@ def stock_set(sku: str, quantity: int) -> None:
 
 
 @main.command()
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 8))
-@click.option(
-    "--brokers",
-    default=1,
-    show_default=True,
-    type=click.IntRange(1, 5),
-    help="Kafka nodes: 3 runs a replicated cluster (README: A Kafka cluster).",
-)
+@_WORKERS
+@_BROKERS
 def dev(workers: int, brokers: int) -> None:
     """Start Kafka, Redis, the front door, workers and the status API; Ctrl-C stops."""
     from orderflow.commands.dev import dev_stack, ready_message
@@ -116,14 +120,8 @@ def dev(workers: int, brokers: int) -> None:
 
 
 @main.command()
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 8))
-@click.option(
-    "--brokers",
-    default=1,
-    show_default=True,
-    type=click.IntRange(1, 5),
-    help="Kafka nodes: 3 runs a replicated cluster (README: A Kafka cluster).",
-)
+@_WORKERS
+@_BROKERS
 @click.option("--exit", "exit_after", is_flag=True, help="Stop once the samples are done.")
 def demo(workers: int, brokers: int, exit_after: bool) -> None:
     """Run the stack, seed stock, send sample orders and show their statuses live."""
