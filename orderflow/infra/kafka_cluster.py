@@ -23,9 +23,9 @@ from orderflow.infra.kafka import LocalKafka, Quorum, new_cluster_id
 from orderflow.infra.ports import free_port
 from orders.settings import min_isr_for
 
-# Each node's heap: with three nodes under the fault tests' load, RSS was 330-370 MB per node.
 log = logging.getLogger(__name__)
 
+# Each node's heap: with three nodes under the fault tests' load, RSS was 330-370 MB per node.
 NODE_HEAP = "384m"
 _POLL_S = 0.2
 _METADATA_TIMEOUT_S = 3.0
