@@ -21,17 +21,21 @@ class Waiter:
 
     def __init__(self) -> None:
         self._woken = asyncio.Event()
+        self.waiting = False  # inside wait(): its request has read the order and costs nothing
 
     def wake(self) -> None:
         self._woken.set()
 
     async def wait(self, seconds: float) -> bool:
         """True when woken within `seconds` (and ready to be woken again)."""
+        self.waiting = True
         try:
             async with asyncio.timeout(max(seconds, 0)):
                 await self._woken.wait()
         except TimeoutError:
             return False
+        finally:
+            self.waiting = False
         self._woken.clear()
         return True
 
@@ -133,6 +137,12 @@ class ChangeFeed:
         return len(self._streams)
 
     @property
+    def watching(self) -> int:
+        """How many requests watch an order now (waiting, or reading it before they wait)."""
+        return sum(len(waiters) for waiters in self._waiters.values())
+
+    @property
     def waiting(self) -> int:
-        """How many requests wait on an order now."""
-        return sum(len(waiting) for waiting in self._waiters.values())
+        """How many requests wait for a change of their order now, having read it (`/stats`
+        `change_feed.waiting`): while they wait they cost no Redis command."""
+        return sum(w.waiting for waiters in self._waiters.values() for w in waiters)

@@ -36,8 +36,9 @@ async def test_a_change_before_the_wait_is_not_lost() -> None:
 async def test_waiters_leave_no_trace() -> None:
     feed = ChangeFeed()
     with feed.watch(A), feed.watch(A), feed.watch(B):
-        assert feed.waiting == 3
-    assert feed.waiting == 0
+        assert feed.watching == 3
+        assert feed.waiting == 0  # registered, but none has started to wait
+    assert feed.watching == feed.waiting == 0
     feed.publish(message(A))  # nobody listens: nothing to do
 
 
@@ -53,6 +54,17 @@ async def test_many_waiters_are_woken_by_one_change() -> None:
     feed.publish(message(A))
 
     assert all(await asyncio.gather(*waits))
+
+
+async def test_waiting_counts_only_requests_inside_wait() -> None:
+    feed = ChangeFeed()
+    with feed.watch(A) as waiter:
+        assert feed.waiting == 0  # e.g. still reading the order from Redis
+        wait = asyncio.create_task(waiter.wait(5))
+        await eventually(lambda: feed.waiting == 1)
+        feed.publish(message(A))
+        assert await wait
+        assert feed.waiting == 0
 
 
 async def test_resync_wakes_everyone_and_loses_streams() -> None:
