@@ -13,6 +13,9 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 # Build stage: resolve the locked dependencies into /app/.venv.
 # ---------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS builder
+# Both stages carry the label, so superseded builds can be found and pruned
+# (`docker image prune --filter label=io.orderflow.image`; the compose tests do).
+LABEL io.orderflow.image="builder"
 
 # Compile .pyc at build time (faster start), keep no uv cache in the layers (BuildKit cache
 # mounts would need BuildKit; this file builds with the classic builder too, which is what
@@ -56,6 +59,7 @@ RUN uv sync --frozen --no-dev --no-editable
 # cache, no build tools, no source checkout.
 # ---------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
+LABEL io.orderflow.image="app"
 
 ARG APP_UID=10001
 RUN groupadd --system --gid "${APP_UID}" orderflow \
