@@ -31,6 +31,7 @@ from stream_processors.consume import consume
 from stream_processors.consumer import use_rewinding_consumer
 from stream_processors.dead_letters import DeadLetterSink, FaustDeadLetters
 from stream_processors.deps import FaustTopics, StageDeps
+from stream_processors.fetch_mode import FetchMode
 from stream_processors.gateway import SimulatedGateway
 from stream_processors.outbox import FaustOutbox, Outbox
 from stream_processors.pipeline import INTAKE, OrderPipeline
@@ -94,8 +95,11 @@ def _faust_app(settings: Settings, worker_name: str) -> Any:
     )
     use_rewinding_consumer(  # no event lost or held back around a rebalance; tuned fetches
         app,
-        fetch_min_bytes=settings.worker_fetch_min_bytes,
-        fetch_max_wait_ms=settings.worker_fetch_max_wait_ms,
+        fetch=FetchMode.from_settings(
+            settings.worker_fetch_min_bytes,
+            settings.worker_fetch_max_wait_ms,
+            settings.worker_fetch_idle_wait_ms,
+        ),
     )
     use_idempotent_producer(app)  # a retried send is never written twice
     return app

@@ -51,8 +51,10 @@ from typing import Any
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
+from stream_processors import fetch_mode
 from stream_processors.admission import Admission
 from stream_processors.commits import committable_run
+from stream_processors.fetch_mode import FetchMode
 from stream_processors.metrics import FETCH_GAPS
 
 log = logging.getLogger(__name__)
@@ -200,33 +202,37 @@ class RewindingConsumer(faust_aiokafka.Consumer):
 
 
 class TunedConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
-    """Faust's aiokafka consumer thread, with how long the broker may hold a fetch to gather
-    data made a setting. Faust asks for at least 1 byte and lets the broker hold a fetch for
-    1.5 s: under load every fetch then comes back with one or two records, and the fetch
-    requests and their answers were the largest single cost of a worker (profiled with py-spy
-    under `orderflow bench`). Asking for `fetch_min_bytes` with a short hold gathers a few
-    records per fetch under load and costs at most `fetch_max_wait_ms` per hop when idle."""
+    """Faust's aiokafka consumer thread, with how long the broker may hold a fetch made a
+    setting. Faust asks for at least 1 byte and lets the broker hold a fetch for 1.5 s: under
+    load every fetch then comes back with one or two records, and the fetch requests and their
+    answers were the largest single cost of a worker (profiled with py-spy under `orderflow
+    bench`). While records flow, a fetch asks for `fetch_min_bytes` with a short hold and
+    gathers a few records; after an empty fetch the next one is a long poll
+    (stream_processors/fetch_mode.py), so an idle worker does not poll the broker every few ms."""
 
-    fetch_min_bytes = 1
-    fetch_max_wait_ms = 1500
+    fetch_mode = FetchMode.from_settings(1, 1500, 1500)
 
     def _create_worker_consumer(self, transport: Any) -> Any:
         consumer = super()._create_worker_consumer(transport)
         # aiokafka hands these to its Fetcher when the consumer starts (not yet).
-        consumer._fetch_min_bytes = self.fetch_min_bytes
-        consumer._fetch_max_wait_ms = self.fetch_max_wait_ms
+        consumer._fetch_min_bytes = self.fetch_mode.batching.min_bytes
+        consumer._fetch_max_wait_ms = self.fetch_mode.batching.max_wait_ms
         return consumer
 
+    async def on_start(self) -> None:
+        await super().on_start()
+        fetcher = getattr(self._consumer, "_fetcher", None)
+        if fetcher is not None:  # a worker's consumer (a client-only one has no fetcher)
+            fetch_mode.install(fetcher, self.fetch_mode)
 
-def use_rewinding_consumer(
-    app: Any, *, fetch_min_bytes: int = 1, fetch_max_wait_ms: int = 1500
-) -> None:
+
+def use_rewinding_consumer(app: Any, *, fetch: FetchMode | None = None) -> None:
     """Make `app` (a faust.App that has not created its consumer yet) use RewindingConsumer,
     with its fetches tuned as TunedConsumerThread says."""
     thread = type(
         "OrderflowConsumerThread",
         (TunedConsumerThread,),
-        {"fetch_min_bytes": fetch_min_bytes, "fetch_max_wait_ms": fetch_max_wait_ms},
+        {"fetch_mode": fetch or TunedConsumerThread.fetch_mode},
     )
 
     def new_thread(consumer: Any) -> Any:
