@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from orderflow.infra.kafka import LocalKafka, ensure_kafka_libs
 from orderflow.infra.kafka_cluster import LocalKafkaCluster, replication_for
 from orderflow.infra.ports import accepts_connections, free_port
-from orderflow.infra.process import ChildProcess, LocalServer, Stopped
+from orderflow.infra.process import ChildProcess, InfraError, LocalServer, Stopped
 from orderflow.infra.redis import LocalRedis
 from orders.contracts.admin import ensure_topics
 from orders.contracts.group import GroupDescriber, GroupView
@@ -63,6 +63,10 @@ def _worker_ready(metrics_url: str) -> bool:
     return "\norderflow_worker_ready 1.0" in f"\n{text}"
 
 
+class PortTaken(InfraError):
+    """A port the stack's HTTP servers need is taken by another process."""
+
+
 @dataclass
 class LocalStack:
     settings: Settings
@@ -94,11 +98,27 @@ class LocalStack:
         return f"http://{self.settings.status_api_host}:{self.settings.status_api_port}"
 
     def start(self, timeout: float = 120) -> None:
+        self.check_http_ports()
         self.start_servers(timeout)
         ensure_topics(self.settings)
         for name in self._process_names():
             self.start_process(name)
         self.wait_ready(timeout)
+
+    def check_http_ports(self) -> None:
+        """Raise PortTaken when the front door's or the status API's port already answers: our
+        server could not bind it, and its readiness probe would pass on the stranger's."""
+        ports = {
+            "front door": self.settings.producer_port,
+            "status API": self.settings.status_api_port,
+        }
+        taken = [f"{name} port {port}" for name, port in ports.items() if accepts_connections(port)]
+        if taken:
+            raise PortTaken(
+                f"{' and '.join(taken)} already in use (another orderflow stack: dev, demo or "
+                "bench --local?). Stop it, or give this one other ports with "
+                "ORDERFLOW_PRODUCER_PORT and ORDERFLOW_STATUS_API_PORT"
+            )
 
     def start_servers(self, timeout: float) -> None:
         """Start Kafka and Redis unless the settings were given their addresses."""

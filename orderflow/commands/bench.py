@@ -144,15 +144,23 @@ def _check_options(ctx: click.Context) -> None:
 
 
 def run_bench(plan: "BenchPlan", target: Target) -> "BenchReport":
+    from aiohttp import ClientConnectionError
+
     from orderflow.bench import run_rounds
     from orderflow.bench_report import BenchReport
+    from orderflow.infra import InfraError
     from orderflow.stock import set_stock
 
-    with _stack(target) as (settings, pids):
-        asyncio.run(set_stock(settings, {SKU: plan.stock_needed}))
-        producer_url = f"http://{settings.producer_host}:{settings.producer_port}"
-        status_url = settings.status_api_public_url
-        rounds = asyncio.run(run_rounds(producer_url, status_url, plan, SKU, pids))
+    try:
+        with _stack(target) as (settings, pids):
+            asyncio.run(set_stock(settings, {SKU: plan.stock_needed}))
+            producer_url = f"http://{settings.producer_host}:{settings.producer_port}"
+            status_url = settings.status_api_public_url
+            rounds = asyncio.run(run_rounds(producer_url, status_url, plan, SKU, pids))
+    except InfraError as exc:
+        raise click.ClickException(str(exc)) from None
+    except ClientConnectionError as exc:  # the stack went away mid-run
+        raise click.ClickException(f"lost the stack during the benchmark: {exc}") from None
     return BenchReport(plan, describe_code(target.root), rounds)
 
 

@@ -1,6 +1,7 @@
 """`orderflow bench`'s options that belong together, and the stack's processes it samples."""
 
 import os
+import socket
 import sys
 import time
 from pathlib import Path
@@ -59,3 +60,19 @@ def test_stack_defaults_to_this_interpreter_and_checkout() -> None:
 
     assert stack.python == sys.executable
     assert (stack.cwd / "orderflow" / "stack.py").exists()
+
+
+def test_a_taken_front_door_port_is_a_clear_error_before_anything_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Another stack's front door on the port: our server could not bind it, and the readiness
+    # probe would have passed on the stranger's answers (the benchmark measured the wrong stack).
+    with socket.create_server(("127.0.0.1", 0)) as stranger:
+        port = stranger.getsockname()[1]
+        monkeypatch.setenv("ORDERFLOW_PRODUCER_PORT", str(port))
+
+        result = CliRunner().invoke(main, ["bench", "--local", "--orders", "10", "--runs", "1"])
+
+    assert result.exit_code == 1
+    assert f"front door port {port} already in use" in result.output
+    assert "Traceback" not in result.output
