@@ -12,6 +12,10 @@ used 0.16 of a core and the broker 0.3 of a core answering them.
 (`min_bytes` 1, held up to `WORKER_FETCH_IDLE_WAIT_MS`). The broker answers a long poll the
 moment any record arrives, so the first record after a quiet spell is not delayed at all, and
 an idle worker sends about two fetches a second.
+
+With several brokers the setting is shared: a response from any of them decides the next
+request to each. At worst a quiet broker is asked with the batching wait (as before this
+module) or a busy one with a long poll (answered at its first record); neither delays a record.
 """
 
 import logging
