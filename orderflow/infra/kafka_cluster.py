@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -114,12 +115,18 @@ class LocalKafkaCluster:
             node.wait_ready(max(1.0, deadline - time.monotonic()))
 
     def stop(self) -> None:
-        for node in self.nodes:
-            node.stop()
+        """Stop every node at the same time. One after another, the last node's controlled
+        shutdown waited for a controller quorum that had already gone, until it was killed
+        30 s later (31 s to stop a cluster, against 6 s now)."""
+        self._each(LocalKafka.stop)
 
     def close(self) -> None:
-        for node in self.nodes:
-            node.close()
+        """Stop every node at the same time (see `stop`), then delete what they own."""
+        self._each(LocalKafka.close)
+
+    def _each(self, action: Callable[[LocalKafka], None]) -> None:
+        with ThreadPoolExecutor(len(self.nodes)) as pool:
+            list(pool.map(action, self.nodes))  # re-raises the first failure
 
     def partitions(self) -> list[PartitionState]:
         """Every partition's leader and ISR, asked of the nodes that run."""
