@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from orderflow.devstack import RunningStack, StackAlreadyRunning, StackLock, state_dir
+from orderflow.infra import InfraError
 from orderflow.stack import LocalStack
 from orders.settings import Settings
 
@@ -24,10 +25,27 @@ def dev_stack(
     except StackAlreadyRunning as e:
         raise click.ClickException(str(e)) from e
     try:
-        with LocalStack(settings, workers=workers, brokers=brokers) as stack:
+        with _started(LocalStack(settings, workers=workers, brokers=brokers)) as stack:
             yield stack, lock.announce(RunningStack.of(stack.settings, stack_urls(stack)))
     finally:
         lock.release()
+
+
+@contextmanager
+def _started(stack: LocalStack) -> Iterator[LocalStack]:
+    """The stack, started (a failure to start is one line, not a traceback), stopped after."""
+    try:
+        stack.start()
+    except InfraError as e:
+        stack.stop()
+        raise click.ClickException(str(e)) from e
+    except BaseException:
+        stack.stop()
+        raise
+    try:
+        yield stack
+    finally:
+        stack.stop()
 
 
 def stack_urls(stack: LocalStack) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""`orderflow bench`'s options that belong together, and the stack's processes it samples."""
+"""`orderflow bench`'s options that belong together, the stack's processes it samples, and
+the one-line error `bench --local` and `dev` give when a port their stack needs is taken."""
 
 import os
 import socket
@@ -75,4 +76,19 @@ def test_a_taken_front_door_port_is_a_clear_error_before_anything_starts(
 
     assert result.exit_code == 1
     assert f"front door port {port} already in use" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_dev_with_a_taken_status_api_port_says_so_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ORDERFLOW_DEV_STATE_DIR", str(tmp_path))
+    with socket.create_server(("127.0.0.1", 0)) as stranger:
+        port = stranger.getsockname()[1]
+        monkeypatch.setenv("ORDERFLOW_STATUS_API_PORT", str(port))
+
+        result = CliRunner().invoke(main, ["dev"])
+
+    assert result.exit_code == 1
+    assert f"status API port {port} already in use" in result.output
     assert "Traceback" not in result.output
