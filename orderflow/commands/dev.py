@@ -2,7 +2,7 @@
 commands, and every URL a newcomer wants once it is ready."""
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import click
@@ -25,27 +25,15 @@ def dev_stack(
     except StackAlreadyRunning as e:
         raise click.ClickException(str(e)) from e
     try:
-        with _started(LocalStack(settings, workers=workers, brokers=brokers)) as stack:
+        with ExitStack() as running:
+            local = LocalStack(settings, workers=workers, brokers=brokers)
+            try:  # LocalStack stops what it started when it fails to start
+                stack = running.enter_context(local)
+            except InfraError as e:  # a taken port, a server that died starting: one line
+                raise click.ClickException(str(e)) from e
             yield stack, lock.announce(RunningStack.of(stack.settings, stack_urls(stack)))
     finally:
         lock.release()
-
-
-@contextmanager
-def _started(stack: LocalStack) -> Iterator[LocalStack]:
-    """The stack, started (a failure to start is one line, not a traceback), stopped after."""
-    try:
-        stack.start()
-    except InfraError as e:
-        stack.stop()
-        raise click.ClickException(str(e)) from e
-    except BaseException:
-        stack.stop()
-        raise
-    try:
-        yield stack
-    finally:
-        stack.stop()
 
 
 def stack_urls(stack: LocalStack) -> dict[str, str]:
