@@ -17,16 +17,7 @@ from orders.contracts.topics import Topics, replication_config
 from orders.domain.payment import PaymentGateway
 from orders.settings import Settings
 from orders.status_store import StatusStore
-from stream_processors import (
-    cancellation,
-    deadlines,
-    fulfilment,
-    inventory,
-    metrics,
-    payment,
-    reservation,
-    validation,
-)
+from stream_processors import cancellation, deadlines, inventory, metrics, payment, reservation
 from stream_processors.consume import consume
 from stream_processors.consumer import use_rewinding_consumer
 from stream_processors.dead_letters import DeadLetterSink, FaustDeadLetters
@@ -34,8 +25,9 @@ from stream_processors.deps import FaustTopics, StageDeps
 from stream_processors.fetch_mode import FetchMode
 from stream_processors.gateway import SimulatedGateway
 from stream_processors.outbox import FaustOutbox, Outbox
-from stream_processors.pipeline import INTAKE, OrderPipeline
+from stream_processors.pipeline import OrderPipeline
 from stream_processors.producer import use_idempotent_producer
+from stream_processors.stages import wire
 from stream_processors.streams import changelog_options
 
 
@@ -153,19 +145,11 @@ def create_app(
         "reservations": reservation.sagas_table(app, partitions, **changelog),
         "payments": payment.records_table(app, partitions, **changelog),
     }
-    requests = cancellation.requests_table(app, partitions, **changelog)
-    tables["cancellation_requests"] = requests.table
-    pipeline = OrderPipeline(
-        {
-            INTAKE: cancellation.intake(requests),
-            "validation": validation.handler(deps),
-            "reservation": reservation.ReservationStage(tables["reservations"], deps).handle,
-            "payment": payment.PaymentStage(tables["payments"], requests, deps).handle,
-            "fulfilment": fulfilment.handler(deps),
-        },
-        deps,
-    )
-    stock_stage = inventory.InventoryStage(tables["stock"], deps)
+    tables["cancellation_requests"] = cancellation.requests_table(
+        app, partitions, **changelog
+    ).table
+    stages = wire(deps, {**tables, "cancellation-requests": tables["cancellation_requests"]})
+    pipeline, stock_stage = stages.pipeline, stages.inventory
     limit = settings.worker_max_in_flight
 
     async def order_log(stream: Any) -> None:

@@ -66,6 +66,9 @@ def run_worker(settings: Settings, name: str = "worker", loglevel: str = "info")
     PartitionsMismatch (crashing its agent, which drops the event) until the next rebalance.
     """
     use_event_loop(settings.event_loop)  # before Faust makes its loop
+    if settings.worker_runtime == "direct":
+        _run_direct(settings, name)
+        return
     Path(settings.worker_data_dir, name).mkdir(parents=True, exist_ok=True)  # Faust makes one level
     worker_app = create_app(settings, worker_name=name)
     ensure_topics(settings, extra=changelog_topics(worker_app))
@@ -75,3 +78,11 @@ def run_worker(settings: Settings, name: str = "worker", loglevel: str = "info")
         worker_app.app, loglevel=loglevel, quiet=True, grace_s=settings.worker_shutdown_grace_s
     )
     worker.execute_from_commandline()
+
+
+def _run_direct(settings: Settings, name: str) -> None:
+    from stream_processors.direct import main
+
+    ensure_topics(settings, extra=main.tables_for(settings).topic_specs())
+    measure_lag = serve_metrics(settings.worker_web_host, settings.worker_metrics_port) is not None
+    sys.exit(main.run(settings, name, measure_lag=measure_lag))
