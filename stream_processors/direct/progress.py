@@ -16,6 +16,7 @@ class PartitionProgress:
         self._in_flight: OrderedDict[int, None] = OrderedDict()  # in offset order
         self._next: int | None = start  # one past the last record taken
         self.committed: int | None = start  # the last offset committed (or started from)
+        self._first: int | None = None  # the first record taken: where reading started
 
     def __len__(self) -> int:
         return len(self._in_flight)
@@ -26,6 +27,8 @@ class PartitionProgress:
         return self._next
 
     def take(self, offset: int) -> None:
+        if self._first is None:
+            self._first = offset
         self._in_flight[offset] = None
         self._next = offset + 1
 
@@ -38,8 +41,9 @@ class PartitionProgress:
             offset: int | None = next(iter(self._in_flight))
         else:
             offset = self._next
-        if offset is None or (self.committed is not None and offset <= self.committed):
-            return None
+        floor = self.committed if self.committed is not None else self._first
+        if offset is None or (floor is not None and offset <= floor):
+            return None  # not past where reading started, or the last commit
         return offset
 
 
@@ -56,9 +60,10 @@ class Progress:
     def owns(self, tp: Hashable) -> bool:
         return tp in self.partitions
 
-    def own(self, tps: set[Hashable]) -> None:
-        for tp in tps:
-            self.partitions.setdefault(tp, PartitionProgress())
+    def own(self, starts: dict[Hashable, int]) -> None:
+        """Own these partitions, reading each from its start (the committed offset)."""
+        for tp, start in starts.items():
+            self.partitions[tp] = PartitionProgress(start)
 
     def release(self, tps: set[Hashable]) -> None:
         for tp in tps:

@@ -213,11 +213,29 @@ class Runtime:
     async def assigned_partitions(self, assigned: set[TopicPartition]) -> None:
         self.progress.release(set(self.progress.partitions))
         await self.tables.catch_up(self.reader, assigned)
-        self.progress.own(set(assigned))
+        # aiokafka starts fetching the new partitions while this callback runs, and the loop
+        # drops what it meets until the tables are caught up: read from the committed offset.
+        starts = await self._starts(assigned)
+        for tp, offset in starts.items():
+            self.consumer.seek(tp, offset)
+        self.progress.own(starts)  # type: ignore[arg-type]
         self.assigned = set(assigned)
         self._taking = True
         WORKER_READY.set(1)
         log.info("Worker ready: %d partitions (%s)", len(assigned), _describe(assigned))
+
+    async def _starts(self, assigned: set[TopicPartition]) -> dict[TopicPartition, int]:
+        """Where each partition's reading starts: its committed offset, else the log's start
+        (auto_offset_reset="earliest")."""
+        starts: dict[TopicPartition, int] = {}
+        for tp in assigned:
+            committed = await self.consumer.committed(tp)
+            if committed is not None:
+                starts[tp] = committed
+        unknown = [tp for tp in assigned if tp not in starts]
+        if unknown:
+            starts.update(await self.consumer.beginning_offsets(unknown))
+        return starts
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
