@@ -218,7 +218,7 @@ class Runtime:
         starts = await self._starts(assigned)
         for tp, offset in starts.items():
             self.consumer.seek(tp, offset)
-        self.progress.own(starts)  # type: ignore[arg-type]
+        self.progress.own(dict(starts))
         self.assigned = set(assigned)
         self._taking = True
         WORKER_READY.set(1)
