@@ -215,13 +215,13 @@ def stock_problems(expected: dict[str, int], stock: dict[str, SkuStock]) -> list
 
 
 def agent_crashes(log_dir: Path) -> list[str]:
-    """Faust agent crashes in the workers' logs. A crashed agent drops the event it was
-    handling, so any crash can leave an order stuck."""
+    """Faust agent crashes, or the direct runtime stopping on a record, in the workers' logs.
+    A crashed agent drops the event it was handling, so any crash can leave an order stuck."""
     return [
         f"{log.name}: {line[:300]}"
         for log in sorted(log_dir.glob("worker-*.log"))
         for line in log.read_text(errors="replace").splitlines()
-        if "Crashed reason=" in line
+        if "Crashed reason=" in line or "work failed or effects not stored" in line
     ]
 
 
