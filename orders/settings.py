@@ -102,9 +102,9 @@ class Settings(BaseSettings):
 
     # Stream processors (Faust workers)
     event_loop: EventLoopName = "uvloop"  # the services' asyncio loop: uvloop or asyncio
-    # How workers consume: "faust" (faust-streaming agents) or "direct" (our own loop on
-    # aiokafka, stream_processors/direct). Same stages, topics, tables and changelogs.
-    worker_runtime: Literal["faust", "direct"] = "faust"
+    # How workers consume: "direct" (our own loop on aiokafka, stream_processors/direct) or
+    # "faust" (faust-streaming agents). Same stages, topics, tables and changelogs.
+    worker_runtime: Literal["direct", "faust"] = "direct"
     worker_group: str = "orderflow-workers"
     worker_web_host: str = "127.0.0.1"
     worker_web_port: int = Field(6066, ge=0, le=65535)

@@ -1,4 +1,5 @@
-"""Runs one Faust worker of the consumer group until it is told to stop (SIGINT/SIGTERM)."""
+"""Runs one worker of the consumer group until it is told to stop (SIGINT/SIGTERM): the direct
+runtime (stream_processors/direct/, the default) or a Faust worker (`worker_runtime="faust"`)."""
 
 import os
 import signal
