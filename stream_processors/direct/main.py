@@ -150,7 +150,10 @@ async def serve(worker: DirectWorker, stop: asyncio.Event, *, measure_lag: bool)
         await _stop(worker)
         if probe is not None:
             await asyncio.to_thread(probe.close)
-    crashed = background[0].done() and not background[0].cancelled() and background[0].exception()
+    consume = background[0]
+    crashed = consume.done() and not consume.cancelled() and consume.exception()
+    if crashed:
+        log.error("the consuming loop failed", exc_info=crashed)
     return 1 if runtime.failure is not None or crashed else 0
 
 

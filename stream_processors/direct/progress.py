@@ -17,6 +17,7 @@ class PartitionProgress:
         self._next: int | None = start  # one past the last record taken
         self.committed: int | None = start  # the last offset committed (or started from)
         self._first: int | None = None  # the first record taken: where reading started
+        self.rewound_to: int | None = None  # sought back here after a gap in the offsets
 
     def __len__(self) -> int:
         return len(self._in_flight)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.errors import IllegalStateError, KafkaError
 
 from stream_processors.consume import RecordHandler
 from stream_processors.direct.kafka_io import CURRENT_EFFECTS, Effects
@@ -136,10 +136,19 @@ class Runtime:
             return True
         if offset < expected:  # given already
             return False
-        # Offsets of our topics are consecutive (not compacted, not transactional).
+        if partition.rewound_to == expected:  # read again from there: those offsets do not
+            log.warning("%s: offsets %d..%d do not exist (transaction markers or compaction)",
+                        tp, expected, offset - 1)  # fmt: skip
+            return True
+        # A seek drops what the fetcher holds for the partition: the next record it hands over
+        # is the expected one, unless that offset does not exist (checked just above).
         FETCH_GAPS.labels(tp.topic).inc()
         log.warning("%s: offsets %d..%d were skipped; reading them again", tp, expected, offset - 1)
-        self.consumer.seek(tp, expected)
+        try:
+            self.consumer.seek(tp, expected)
+        except IllegalStateError:  # no longer assigned: a rebalance is under way
+            return False
+        partition.rewound_to = expected
         return False
 
     async def _work(

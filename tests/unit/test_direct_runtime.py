@@ -96,6 +96,19 @@ async def test_records_of_partitions_not_owned_are_dropped_and_a_gap_is_read_aga
         await eventually(lambda: handler.worked == [0, 1, 2])
 
 
+async def test_offsets_that_are_still_missing_after_reading_again_are_passed_over() -> None:
+    # Transaction markers or compaction leave real gaps: seek back once, then move on.
+    handler = Handler()
+    async with running(handler) as (runtime, consumer):
+        consumer.feed(record(0), record(3))
+        await eventually(lambda: consumer.seeks[-1] == (P0, 1))
+        consumer.feed(record(3), record(4))  # 1 and 2 do not exist
+        await eventually(lambda: handler.worked == [0, 3, 4])
+        assert consumer.seeks.count((P0, 1)) == 1
+        await runtime.commit()
+        assert consumer.last_commit(P0) == 5
+
+
 async def test_a_record_is_done_only_once_the_broker_stored_its_effects() -> None:
     producer = FakeProducer(hold=True)
     handler = Handler()
