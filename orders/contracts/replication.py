@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.admin._config import ConfigResource  # not re-exported for type checkers
 from confluent_kafka.admin._resource import ResourceType
@@ -47,9 +48,11 @@ def describe_replication(
     admin = AdminClient(config)
     topics = admin.list_topics(timeout=timeout).topics
     names = [spec.name for spec in specs if spec.name in topics]
-    min_isr = _min_insync(admin, names, timeout)
+    min_isr, unknown = _min_insync(admin, names, timeout)
     described = []
     for name in names:
+        if name in unknown:  # just created: the broker asked has not learnt of it yet
+            continue
         partitions = list(topics[name].partitions.values())
         described.append(
             TopicReplication(
@@ -66,13 +69,24 @@ def describe_replication(
     return described
 
 
-def _min_insync(admin: AdminClient, names: Sequence[str], timeout: float) -> dict[str, int]:
+def _min_insync(
+    admin: AdminClient, names: Sequence[str], timeout: float
+) -> tuple[dict[str, int], set[str]]:
+    """Each topic's min.insync.replicas, and the topics the broker asked does not know yet (a
+    topic's metadata reaches each broker of a cluster in its own time)."""
     if not names:
-        return {}
+        return {}, set()
     resources = [ConfigResource(ResourceType.TOPIC, name) for name in names]
-    found = {}
+    found, unknown = {}, set()
     for resource, future in admin.describe_configs(resources, request_timeout=timeout).items():
-        entry = future.result().get("min.insync.replicas")
+        try:
+            configs = future.result()
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
+                raise
+            unknown.add(resource.name)
+            continue
+        entry = configs.get("min.insync.replicas")
         if entry is not None and entry.value is not None:
             found[resource.name] = int(entry.value)
-    return found
+    return found, unknown
