@@ -23,30 +23,16 @@ from stream_processors.consumer import use_rewinding_consumer
 from stream_processors.dead_letters import DeadLetterSink, FaustDeadLetters
 from stream_processors.deps import FaustTopics, StageDeps
 from stream_processors.fetch_mode import FetchMode
-from stream_processors.gateway import SimulatedGateway
 from stream_processors.outbox import FaustOutbox, Outbox
 from stream_processors.pipeline import OrderPipeline
 from stream_processors.producer import use_idempotent_producer
-from stream_processors.stages import wire
+from stream_processors.stages import (
+    LazyStatusStore,
+    redis_store_factory,
+    simulated_gateway,
+    wire,
+)
 from stream_processors.streams import changelog_options
-
-
-class LazyStatusStore:
-    """Makes the status store on first use (inside the worker's event loop), closes it once."""
-
-    def __init__(self, factory: Callable[[], StatusStore]) -> None:
-        self._factory = factory
-        self._store: StatusStore | None = None
-
-    async def __call__(self) -> StatusStore:
-        if self._store is None:
-            self._store = self._factory()
-        return self._store
-
-    async def close(self) -> None:
-        if self._store is not None:
-            await self._store.close()
-            self._store = None
 
 
 @dataclass
@@ -123,11 +109,11 @@ def create_app(
     app = _faust_app(settings, worker_name)
     contract = Topics.from_settings(settings)
     topics = _faust_topics(app, contract)
-    store = LazyStatusStore(status_store or _redis_store_factory(settings))
+    store = LazyStatusStore(status_store or redis_store_factory(settings))
     deps = StageDeps(
         outbox=outbox or FaustOutbox(topics.order_events, topics.stock),
         limits=settings.limits,
-        gateway=gateway or _simulated_gateway(settings),
+        gateway=gateway or simulated_gateway(settings),
         payment_attempts=settings.payment_attempts,
         status_store=store,
         dead_letters=dead_letters or FaustDeadLetters(topics.dead_letters),
@@ -171,24 +157,3 @@ def create_app(
     deadlines.register(app, job, settings.deadline_check_interval_s)
     metrics.register_readiness(app)
     return WorkerApp(app, topics, agents, tables, deps, pipeline)
-
-
-def _simulated_gateway(settings: Settings) -> SimulatedGateway:
-    return SimulatedGateway(
-        settings.payment_latency_ms / 1000,
-        settings.payment_timeout_s,
-        malfunction=settings.fault_injection_gateway_malfunction,
-    )
-
-
-def _redis_store_factory(settings: Settings) -> Callable[[], StatusStore]:
-    def make() -> StatusStore:
-        from orders.status_store.redis import RedisStatusStore  # the adapter, only in workers
-
-        return RedisStatusStore.from_url(
-            settings.redis_url,
-            settings.redis_namespace,
-            change_log_len=settings.change_log_max_len,
-        )
-
-    return make

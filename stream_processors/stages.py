@@ -1,12 +1,16 @@
 """The stages wired together, for either runtime: the order log's pipeline and the inventory,
-given the tables (Faust tables, or the direct runtime's) and the stages' dependencies."""
+given the tables (Faust tables, or the direct runtime's) and the stages' dependencies; and
+the dependencies both runtimes make the same way (status store, simulated gateway)."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from orders.settings import Settings
+from orders.status_store import StatusStore
 from stream_processors import cancellation, fulfilment, inventory, payment, reservation, validation
 from stream_processors.deps import StageDeps
+from stream_processors.gateway import SimulatedGateway
 from stream_processors.pipeline import INTAKE, OrderPipeline
 
 ORDER_LOG = "order_events"
@@ -41,3 +45,42 @@ def wire(deps: StageDeps, tables: Mapping[str, Any]) -> Stages:
         deps,
     )
     return Stages(pipeline, inventory.InventoryStage(tables["stock"], deps))
+
+
+class LazyStatusStore:
+    """Makes the status store on first use (inside the worker's event loop), closes it once."""
+
+    def __init__(self, factory: Callable[[], StatusStore]) -> None:
+        self._factory = factory
+        self._store: StatusStore | None = None
+
+    async def __call__(self) -> StatusStore:
+        if self._store is None:
+            self._store = self._factory()
+        return self._store
+
+    async def close(self) -> None:
+        if self._store is not None:
+            await self._store.close()
+            self._store = None
+
+
+def simulated_gateway(settings: Settings) -> SimulatedGateway:
+    return SimulatedGateway(
+        settings.payment_latency_ms / 1000,
+        settings.payment_timeout_s,
+        malfunction=settings.fault_injection_gateway_malfunction,
+    )
+
+
+def redis_store_factory(settings: Settings) -> Callable[[], StatusStore]:
+    def make() -> StatusStore:
+        from orders.status_store.redis import RedisStatusStore  # the adapter, only in workers
+
+        return RedisStatusStore.from_url(
+            settings.redis_url,
+            settings.redis_namespace,
+            change_log_len=settings.change_log_max_len,
+        )
+
+    return make

@@ -1,7 +1,6 @@
 """Runs one worker of the consumer group until it is told to stop (SIGINT/SIGTERM): the direct
 runtime (stream_processors/direct/, the default) or a Faust worker (`worker_runtime="faust"`)."""
 
-import os
 import signal
 import sys
 import threading
@@ -16,9 +15,8 @@ from orders.event_loop import use_event_loop
 from orders.settings import Settings
 from stream_processors import lag
 from stream_processors.app import WorkerApp, create_app
+from stream_processors.grace import exit_overdue
 from stream_processors.metrics import CONSUMER_LAG, serve_metrics
-
-FORCED_EXIT = 70  # EX_SOFTWARE: the orderly stop overran its grace period
 
 
 class GracefulWorker(faust.Worker):
@@ -33,16 +31,10 @@ class GracefulWorker(faust.Worker):
 
     def _schedule_shutdown(self, signum: signal.Signals) -> None:
         if not self._signal_stop_time:
-            watchdog = threading.Timer(self.grace_s, _exit_overdue, args=(self.grace_s,))
+            watchdog = threading.Timer(self.grace_s, exit_overdue, args=(self.grace_s,))
             watchdog.daemon = True
             watchdog.start()
         super()._schedule_shutdown(signum)
-
-
-def _exit_overdue(grace_s: float) -> None:
-    print(f"worker did not stop within {grace_s}s of the signal; exiting", file=sys.stderr)
-    sys.stderr.flush()
-    os._exit(FORCED_EXIT)
 
 
 def changelog_topics(worker_app: WorkerApp) -> list[TopicSpec]:

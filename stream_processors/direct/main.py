@@ -19,15 +19,22 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from orders.contracts.topics import Topics
 from orders.settings import Settings
 from stream_processors import fetch_mode
-from stream_processors.app import LazyStatusStore, _redis_store_factory, _simulated_gateway
 from stream_processors.deadlines import DeadlineJob
 from stream_processors.deps import StageDeps
 from stream_processors.direct.kafka_io import KafkaDeadLetters, KafkaOutbox
 from stream_processors.direct.runtime import Feed, Periodic, Runtime, Tuning, every
 from stream_processors.direct.tables import Tables, TableSpec
+from stream_processors.grace import exit_overdue
 from stream_processors.lag import REFRESH_S, LagProbe
 from stream_processors.metrics import CONSUMER_LAG, WORKER_READY
-from stream_processors.stages import TABLE_SOURCES, Stages, wire
+from stream_processors.stages import (
+    TABLE_SOURCES,
+    LazyStatusStore,
+    Stages,
+    redis_store_factory,
+    simulated_gateway,
+    wire,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +88,12 @@ def build(settings: Settings, name: str) -> DirectWorker:
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
-    store = LazyStatusStore(_redis_store_factory(settings))
+    store = LazyStatusStore(redis_store_factory(settings))
     outbox = KafkaOutbox(producer, topics.order_events.name, topics.stock.name)
     deps = StageDeps(
         outbox=outbox,
         limits=settings.limits,
-        gateway=_simulated_gateway(settings),
+        gateway=simulated_gateway(settings),
         payment_attempts=settings.payment_attempts,
         status_store=store,
         dead_letters=KafkaDeadLetters(producer, topics.dead_letters.name),
@@ -101,7 +108,6 @@ def build(settings: Settings, name: str) -> DirectWorker:
     ]
     tuning = Tuning(
         commit_interval_s=settings.worker_commit_interval_s,
-        max_in_flight=limit,
         drain_s=settings.worker_shutdown_grace_s / 2,
     )
     runtime = Runtime(consumer, producer, reader, tables, feeds, tuning)
@@ -190,9 +196,7 @@ def _lag(runtime: Runtime, probe: LagProbe) -> Periodic:
 
 @contextmanager
 def _exit_within(grace_s: float) -> Iterator[threading.Timer]:
-    from stream_processors.worker import _exit_overdue
-
-    watchdog = threading.Timer(grace_s, _exit_overdue, args=(grace_s,))
+    watchdog = threading.Timer(grace_s, exit_overdue, args=(grace_s,))
     watchdog.daemon = True
     try:
         yield watchdog

@@ -42,7 +42,6 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Tuning:
     commit_interval_s: float
-    max_in_flight: int
     drain_s: float  # how long a rebalance or a stop lets the records in flight finish
 
 

@@ -58,7 +58,7 @@ async def running(
         FakeConsumer(),  # type: ignore[arg-type]  # the changelogs' reader: all empty
         tables or Tables("g", []),
         [Feed(TOPIC, handler, max_in_flight=100)],
-        Tuning(commit_interval_s=3600, max_in_flight=100, drain_s=drain_s),
+        Tuning(commit_interval_s=3600, drain_s=drain_s),
     )
     await runtime.assigned_partitions({P0, P1})
     task = asyncio.create_task(runtime.run())
