@@ -220,10 +220,9 @@ class Runtime:
 
     async def assigned_partitions(self, assigned: set[TopicPartition]) -> None:
         self.progress.release(set(self.progress.partitions))
-        await self.tables.catch_up(self.reader, assigned)
+        starts = await self._prepare(assigned)
         # aiokafka starts fetching the new partitions while this callback runs, and the loop
         # drops what it meets until the tables are caught up: read from the committed offset.
-        starts = await self._starts(assigned)
         for tp, offset in starts.items():
             self.consumer.seek(tp, offset)
         self.progress.own(dict(starts))
@@ -231,6 +230,20 @@ class Runtime:
         self._taking = True
         WORKER_READY.set(1)
         log.info("Worker ready: %d partitions (%s)", len(assigned), _describe(assigned))
+
+    async def _prepare(self, assigned: set[TopicPartition]) -> dict[TopicPartition, int]:
+        """Catch the tables up and find where each partition starts, retrying until Kafka
+        answers: until then the worker holds its partitions without taking records."""
+        attempt = 0
+        while True:
+            try:
+                await self.tables.catch_up(self.reader, assigned)
+                return await self._starts(assigned)
+            except (KafkaError, OSError) as exc:
+                attempt += 1
+                delay = min(0.1 * 2**attempt, 5.0)
+                log.warning("assignment not ready (%r), retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
 
     async def _starts(self, assigned: set[TopicPartition]) -> dict[TopicPartition, int]:
         """Where each partition's reading starts: its committed offset, else the log's start

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from aiokafka import TopicPartition
+from aiokafka.errors import KafkaConnectionError
 
 from stream_processors.direct.kafka_io import KafkaOutbox
 from stream_processors.direct.runtime import Feed, Runtime, Tuning
@@ -202,3 +203,30 @@ async def test_an_assigned_partition_is_read_from_its_committed_offset_and_nothi
         await eventually(lambda: handler.worked == [7, 8, 9])
         await runtime.commit()
         assert consumer.last_commit(P0) == 10
+
+
+async def test_an_assignment_whose_tables_cannot_be_read_yet_is_retried() -> None:
+    class FlakyReader(FakeConsumer):
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls = 0
+
+        async def end_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+            self.calls += 1
+            if self.calls == 1:
+                raise KafkaConnectionError("broker gone")
+            return await super().end_offsets(tps)
+
+    reader = FlakyReader()
+    tables = Tables("g", [TableSpec("sagas", TOPIC, 2)])
+    runtime = Runtime(
+        FakeConsumer(),  # type: ignore[arg-type]
+        FakeProducer(),  # type: ignore[arg-type]
+        reader,  # type: ignore[arg-type]
+        tables,
+        [Feed(TOPIC, Handler(tables), max_in_flight=10)],
+        Tuning(commit_interval_s=3600, drain_s=1),
+    )
+    await asyncio.wait_for(runtime.assigned_partitions({P0}), 5)
+    assert reader.calls == 2
+    assert runtime.progress.owns(P0)
