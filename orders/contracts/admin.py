@@ -18,8 +18,13 @@ log = logging.getLogger(__name__)
 # Given several bootstrap servers, librdkafka drops its bootstrap connections once it learns
 # the brokers' ids, failing a request still on one with _DESTROY_BROKER: asking again is safe
 # (a topic that exists by then counts as created).
-_RETRIED = frozenset({KafkaError._DESTROY_BROKER, KafkaError._TRANSPORT})
-_CREATE_ATTEMPTS = 3
+# Transient: the connection went, or a KRaft broker was fenced for a moment ("All brokers are
+# currently fenced", seen once in a clean-clone CI run when a worker started): asked again.
+_RETRIED = frozenset(
+    {KafkaError._DESTROY_BROKER, KafkaError._TRANSPORT, KafkaError.INVALID_REPLICATION_FACTOR}
+)
+_CREATE_ATTEMPTS = 5
+_RETRY_DELAY_S = 1.0  # doubled each attempt: 1, 2, 4, 8 s
 
 
 class TopicMismatch(OrderflowError):
@@ -48,6 +53,7 @@ def ensure_topics(
             if e.args[0].code() not in _RETRIED or attempt == _CREATE_ATTEMPTS:
                 raise
             log.info("creating topics again: %s", e)
+            time.sleep(_RETRY_DELAY_S * 2 ** (attempt - 1))
     _wait_listed(admin, missing, time.monotonic() + timeout)
     return [spec.name for spec in missing]
 
