@@ -104,11 +104,3 @@ class FakeProducer:
             if not delivery.done():
                 delivery.set_result(Stored("?", 0, 0))
         self.pending.clear()
-
-
-async def eventually(condition: Any, within: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.005)

@@ -12,7 +12,8 @@ from aiokafka.errors import KafkaConnectionError
 from stream_processors.direct.kafka_io import KafkaOutbox
 from stream_processors.direct.runtime import Feed, Runtime, Tuning
 from stream_processors.direct.tables import Tables, TableSpec
-from tests.unit.direct_fakes import FakeConsumer, FakeProducer, Record, eventually
+from tests.unit.direct_fakes import FakeConsumer, FakeProducer, Record
+from tests.unit.stage_helpers import eventually
 
 TOPIC = "t.orders"
 P0, P1 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
