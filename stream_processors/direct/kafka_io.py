@@ -1,4 +1,4 @@
-"""What the direct runtime sends, over one idempotent aiokafka producer.
+"""What the direct runtime sends, over one idempotent producer (rdkafka_producer.py).
 
 Each record's effects (the events its stages send, its tables' changelog records) are queued
 without waiting, so they batch with every other record's; the record counts as done only
@@ -10,11 +10,9 @@ Streams thread does, and the partition's next owner reads the record again.
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
-
-from aiokafka import AIOKafkaProducer
+from typing import TYPE_CHECKING, Any, Protocol
 
 from orders.contracts import codec
 from orders.contracts.dead_letters import Headers
@@ -27,6 +25,20 @@ log = logging.getLogger(__name__)
 Delivery = asyncio.Future[Any]
 
 
+class Sender(Protocol):
+    """A producer's send: queues the record and returns a future that is done once the broker
+    stored it (its result has `.offset`); RdkafkaProducer, or aiokafka's producer."""
+
+    async def send(
+        self,
+        topic: str,
+        value: bytes | None,
+        key: bytes | None = None,
+        partition: int | None = None,
+        headers: Sequence[tuple[str, bytes]] | None = None,
+    ) -> Delivery: ...
+
+
 class Effects:
     """One record's sends, and its table writes to send once its stages are done."""
 
@@ -37,7 +49,7 @@ class Effects:
     def changelog(self, table: "ChangelogTable", partition: int, key: bytes, value: bytes) -> None:
         self.writes[(table, partition, key)] = value  # the last write of a key is what counts
 
-    async def settle(self, producer: AIOKafkaProducer) -> None:
+    async def settle(self, producer: Sender) -> None:
         """Send the table writes, then wait until the broker stored every send."""
         for (table, partition, key), value in self.writes.items():
             delivery = await producer.send(table.topic, value, key=key, partition=partition)
@@ -68,7 +80,7 @@ def _note_written(table: "ChangelogTable", partition: int) -> Any:
 class KafkaOutbox:
     """The stages' Outbox (stream_processors/outbox.py) over the direct runtime's producer."""
 
-    def __init__(self, producer: AIOKafkaProducer, order_topic: str, stock_topic: str) -> None:
+    def __init__(self, producer: Sender, order_topic: str, stock_topic: str) -> None:
         self._producer = producer
         self._order_topic = order_topic
         self._stock_topic = stock_topic
@@ -91,13 +103,13 @@ class KafkaOutbox:
 class KafkaDeadLetters:
     """The DeadLetterSink: returns once the broker stored the dead letter."""
 
-    def __init__(self, producer: AIOKafkaProducer, topic: str) -> None:
+    def __init__(self, producer: Sender, topic: str) -> None:
         self._producer = producer
         self._topic = topic
 
     async def send(self, key: bytes | None, value: bytes | None, headers: Headers) -> None:
         delivery: Awaitable[Any] = await self._producer.send(
-            self._topic, value, key=key, headers=list(headers)
+            self._topic, value, key=key, headers=headers
         )
         await delivery
 

@@ -1,7 +1,8 @@
-"""The direct runtime's worker process: builds the stages on plain aiokafka clients, runs the
-consuming loop until SIGTERM/SIGINT (or a record's effects cannot be stored), then stops in
-order: the records in flight finish, their offsets are committed, the worker leaves the group.
-Like the Faust worker, it exits within `worker_shutdown_grace_s` of the signal whatever happens.
+"""The direct runtime's worker process: builds the stages on an aiokafka consumer and a
+librdkafka producer, runs the consuming loop until SIGTERM/SIGINT (or a record's effects
+cannot be stored), then stops in order: the records in flight finish, their offsets are
+committed, the worker leaves the group. Like the Faust worker, it exits within
+`worker_shutdown_grace_s` of the signal whatever happens.
 """
 
 import asyncio
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 
 from orders.contracts.topics import Topics
 from orders.settings import Settings
@@ -22,6 +23,7 @@ from stream_processors import fetch_mode
 from stream_processors.deadlines import DeadlineJob
 from stream_processors.deps import StageDeps
 from stream_processors.direct.kafka_io import KafkaDeadLetters, KafkaOutbox
+from stream_processors.direct.rdkafka_producer import RdkafkaProducer, producer_config
 from stream_processors.direct.runtime import Feed, Periodic, Runtime, Tuning, every
 from stream_processors.direct.tables import Tables, TableSpec
 from stream_processors.grace import exit_overdue
@@ -47,7 +49,7 @@ class DirectWorker:
     stages: Stages
     store: LazyStatusStore
     deadlines: DeadlineJob
-    clients: tuple[AIOKafkaProducer, AIOKafkaConsumer, AIOKafkaConsumer]
+    clients: tuple[RdkafkaProducer, AIOKafkaConsumer, AIOKafkaConsumer]
 
 
 def tables_for(settings: Settings) -> Tables:
@@ -64,13 +66,7 @@ def build(settings: Settings, name: str) -> DirectWorker:
     """Everything of one worker, not started (make it inside the worker's event loop)."""
     topics = Topics.from_settings(settings)
     bootstrap = settings.kafka_bootstrap_servers
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
-        client_id=f"orderflow-{name}",
-        acks="all",
-        enable_idempotence=True,  # a retried batch is never written twice, nor reordered
-        linger_ms=int(settings.worker_producer_linger_ms),
-    )
+    producer = RdkafkaProducer(producer_config(settings, name))
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=settings.worker_group,
@@ -170,7 +166,7 @@ async def _stop(worker: DirectWorker) -> None:
         await worker.stages.pipeline.close()
     finally:
         await consumer.stop()  # leaves the group: the partitions move at once
-        await producer.stop()
+        await producer.stop(worker.runtime.tuning.drain_s)
         await reader.stop()
         await worker.store.close()
 

@@ -26,11 +26,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import IllegalStateError, KafkaError
 
 from stream_processors.consume import RecordHandler
-from stream_processors.direct.kafka_io import CURRENT_EFFECTS, Effects
+from stream_processors.direct.kafka_io import CURRENT_EFFECTS, Effects, Sender
 from stream_processors.direct.progress import PartitionProgress, Progress
 from stream_processors.direct.tables import CURRENT_PARTITION, Tables
 from stream_processors.lanes import Lanes
@@ -60,7 +60,7 @@ class Runtime:
     def __init__(
         self,
         consumer: AIOKafkaConsumer,
-        producer: AIOKafkaProducer,
+        producer: Sender,
         reader: AIOKafkaConsumer,
         tables: Tables,
         feeds: list[Feed],
