@@ -118,7 +118,7 @@ class Settings(BaseSettings):
     worker_fetch_min_bytes: int = Field(4096, ge=1)  # a fetch waits for this much data...
     worker_fetch_max_wait_ms: int = Field(5, ge=0)  # ...or this long, whichever comes first
     worker_fetch_idle_wait_ms: int = Field(500, ge=0)  # after an empty fetch: 1 byte or this
-    worker_producer_linger_ms: float = Field(2.0, ge=0)  # a worker batches its sends this long
+    worker_producer_linger_ms: float = Field(1.0, ge=0)  # a worker batches its sends this long
     dlq_max_attempts: int = Field(3, ge=1)  # tries of a failing handler before dead-lettering
 
     # Deadlines: orders stuck in a stage longer than this are cancelled (with compensation)
