@@ -1,5 +1,5 @@
-"""Fakes of the aiokafka clients the direct runtime uses: records go in by hand, sends and
-commits are remembered."""
+"""Fakes of the Kafka clients the direct runtime uses (its aiokafka consumers, its producer):
+records go in by hand, sends and commits are remembered."""
 
 import asyncio
 from dataclasses import dataclass, field
@@ -76,6 +76,7 @@ class FakeProducer:
     hold: bool = False
     fail: BaseException | None = None
     pending: list[asyncio.Future[Stored]] = field(default_factory=list)
+    headers: list[list[tuple[str, bytes]]] = field(default_factory=list)  # each send's
     _offsets: dict[tuple[str, int], int] = field(default_factory=dict)
 
     async def send(
@@ -87,6 +88,7 @@ class FakeProducer:
         headers: Any = None,
     ) -> asyncio.Future[Stored]:
         self.sent.append((topic, key, value, partition))
+        self.headers.append(list(headers or ()))
         part = partition or 0
         offset = self._offsets.get((topic, part), 0)
         self._offsets[(topic, part)] = offset + 1
