@@ -93,7 +93,8 @@ class Runtime:
                 batches = await self.consumer.getmany(timeout_ms=1000)
                 for tp, records in batches.items():
                     for record in records:
-                        await self._take(tp, record)
+                        if not await self._take(tp, record):
+                            break  # sought back: the rest of the batch comes again
         finally:
             committer.cancel()
             await asyncio.wait([committer])
@@ -107,13 +108,19 @@ class Runtime:
 
     # Taking records
 
-    async def _take(self, tp: TopicPartition, record: Any) -> None:
+    async def _take(self, tp: TopicPartition, record: Any) -> bool:
+        """Take `record` (or drop it); False when the partition was sought back instead, so
+        the records after it in this batch must not be taken either: they are read again."""
         feed = self.feeds[tp.topic]
         await feed.room.acquire()
         partition = self.progress.partitions.get(tp)  # after the wait: a rebalance may be done
-        if not self._taking or partition is None or not self._admit(tp, partition, record.offset):
+        if not self._taking or partition is None:
             feed.room.release()
-            return
+            return True
+        rewound = partition.rewound_to
+        if not self._admit(tp, partition, record.offset):
+            feed.room.release()
+            return partition.rewound_to == rewound
         partition.take(record.offset)
         self._started(feed)
         effects = Effects()
@@ -128,6 +135,7 @@ class Runtime:
             record.key, lambda: self._work(feed, partition, record, arrived, effects)
         )
         task.add_done_callback(lambda _: self._ended(feed))  # however it ended, even unstarted
+        return True
 
     def _admit(self, tp: TopicPartition, partition: PartitionProgress, offset: int) -> bool:
         expected = partition.next_offset

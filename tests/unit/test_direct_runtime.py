@@ -111,6 +111,22 @@ async def test_offsets_that_are_still_missing_after_reading_again_are_passed_ove
         assert consumer.last_commit(P0) == 5
 
 
+async def test_after_a_seek_the_rest_of_the_batch_waits_to_be_read_again() -> None:
+    # The records after a gap in the same batch must not pass as "offsets that do not
+    # exist": 5 and 6 are real, and come back once the partition is read from 1 again.
+    handler = Handler()
+    async with running(handler) as (runtime, consumer):
+        consumer.feed(record(0), record(5), record(6))  # 1..4 skipped, in one batch
+        await eventually(lambda: consumer.seeks[-1] == (P0, 1))
+        consumer.feed(record(1), record(5), record(6))  # read again from 1
+        await eventually(lambda: consumer.seeks[-1] == (P0, 2))  # once more, from 2
+        assert handler.worked == [0, 1]
+        consumer.feed(record(5), record(6))  # 2..4 do not exist
+        await eventually(lambda: handler.worked == [0, 1, 5, 6])
+        await runtime.commit()
+        assert consumer.last_commit(P0) == 7
+
+
 async def test_a_record_is_done_only_once_the_broker_stored_its_effects() -> None:
     producer = FakeProducer(hold=True)
     handler = Handler()
