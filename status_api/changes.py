@@ -9,7 +9,9 @@ Redis lost its data), the stream sends `event: reset` (the client reads GET /ord
 whose id is the log's newest, and goes on live from there.
 
 A stream that falls behind, or whose process lost the feed for a while (a Redis reconnect), is
-closed: the client reconnects with its last id and resumes from the log.
+closed: the client reconnects with its last id and resumes from the log. The process subscribes
+to the feed only while somebody listens (status_api/feed.py), so a stream first waits for the
+subscription, then reads the log.
 """
 
 import logging
@@ -28,6 +30,7 @@ from status_api.watch import FEED
 log = logging.getLogger(__name__)
 
 CHANGE_LOG: web.AppKey[ChangeLog] = web.AppKey("change_log")
+SUBSCRIBE_WAIT_S = 2.0  # how long a new stream waits for the feed's subscription
 RESET = {"reason": "the changes after Last-Event-ID are no longer kept: read GET /orders again"}
 
 
@@ -45,6 +48,10 @@ async def all_events(request: web.Request) -> web.StreamResponse:
     feed, heartbeat_s = request.app[FEED], request.app[HEARTBEAT_S]
     last = sse.last_event_text(request)
     with feed.stream() as stream:  # before the log is read: a change in between is buffered
+        # The feed subscribes on demand: wait for it, so its first resync does not cut off
+        # this stream, then read the log. (With Redis away, go on: a later resync will.)
+        await feed.subscribed(SUBSCRIBE_WAIT_S)
+        stream.start()
         resumption = None if last is None else await _resumption(request.app, last)
         response = await sse.open_stream(request)
         try:

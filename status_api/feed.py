@@ -4,9 +4,14 @@ One subscriber task (status_api/subscriber.py) reads the Redis channel and calls
 requests only wait on asyncio primitives here, so a thousand waiting clients cost no Redis
 command until their order changes. A wake-up says "read the order again", nothing more: the
 status table stays the one source of what an order looks like.
+
+The subscriber subscribes only while somebody listens (a waiter or a stream is registered):
+with plain polling clients, a process would otherwise read and decode every status change of
+the system for nobody. `wanted()` tells it when to subscribe, `quiet_for()` when to let go.
 """
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,6 +55,10 @@ class ChangeStream:
         self._items: deque[FeedMessage] = deque()
         self._ready = asyncio.Event()
         self.lost = False
+        self.started = False  # reading the change log: from here, a missed change loses it
+
+    def start(self) -> None:
+        self.started = True
 
     def push(self, message: FeedMessage) -> None:
         if len(self._items) >= self._backlog:
@@ -81,7 +90,52 @@ class ChangeFeed:
         self._waiters: dict[str, set[Waiter]] = {}
         self._streams: set[ChangeStream] = set()
         self.closing = False  # the process is shutting down: waits end now
-        self.connected = False  # the subscriber is subscribed (see status_api/subscriber.py)
+        self.followed = False  # a subscriber task feeds it (see status_api/subscriber.py)
+        self._connected = asyncio.Event()  # the subscriber is subscribed
+        self._wanted = asyncio.Event()  # a waiter or a stream is registered
+        self._quiet_since = time.monotonic()  # when the last one left
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    @connected.setter
+    def connected(self, value: bool) -> None:
+        if value:
+            self._connected.set()
+        else:
+            self._connected.clear()
+
+    async def subscribed(self, within: float) -> None:
+        """Until the subscriber is subscribed (at most `within` seconds; at once when no
+        subscriber feeds this feed)."""
+        if not self.followed or self.connected or self.closing:
+            return
+        try:
+            async with asyncio.timeout(within):
+                await self._connected.wait()
+        except TimeoutError:
+            pass  # Redis is away: the stream goes on, and is cut off at the next resync
+
+    @property
+    def listened(self) -> bool:
+        """Somebody waits for a change or streams them now."""
+        return self._wanted.is_set()
+
+    async def wanted(self) -> None:
+        """Until somebody listens."""
+        await self._wanted.wait()
+
+    def quiet_for(self) -> float:
+        """Seconds since the last listener left (0 while somebody listens)."""
+        return 0.0 if self.listened else time.monotonic() - self._quiet_since
+
+    def _listeners_changed(self) -> None:
+        if self._waiters or self._streams:
+            self._wanted.set()
+        elif self._wanted.is_set():
+            self._wanted.clear()
+            self._quiet_since = time.monotonic()
 
     @contextmanager
     def watch(self, order_id: str) -> Iterator[Waiter]:
@@ -89,6 +143,7 @@ class ChangeFeed:
         between the read and the wait still wakes it."""
         waiter = Waiter()
         self._waiters.setdefault(order_id, set()).add(waiter)
+        self._listeners_changed()
         if self.closing:
             waiter.wake()
         try:
@@ -99,17 +154,20 @@ class ChangeFeed:
                 waiting.discard(waiter)
                 if not waiting:
                     del self._waiters[order_id]
+            self._listeners_changed()
 
     @contextmanager
     def stream(self) -> Iterator[ChangeStream]:
         stream = ChangeStream()
         self._streams.add(stream)
+        self._listeners_changed()
         if self.closing:
             stream.lose()
         try:
             yield stream
         finally:
             self._streams.discard(stream)
+            self._listeners_changed()
 
     def publish(self, message: FeedMessage) -> None:
         for waiter in self._waiters.get(message.order_id, ()):
@@ -118,18 +176,24 @@ class ChangeFeed:
             stream.push(message)
 
     def resync(self) -> None:
-        """Changes may have gone unseen (the subscriber was disconnected): every waiter reads
-        its order again, and every stream starts over."""
+        """Changes may have gone unseen (the subscriber was not subscribed): every waiter
+        reads its order again, and every stream that started reading starts over (one that
+        has not started yet reads the change log after this, and misses nothing)."""
+        for waiting in self._waiters.values():
+            for waiter in waiting:
+                waiter.wake()
+        for stream in self._streams:
+            if stream.started:
+                stream.lose()
+
+    def close(self) -> None:
+        """Shutting down: end every wait and stream now (else they would hold the shutdown)."""
+        self.closing = True
         for waiting in self._waiters.values():
             for waiter in waiting:
                 waiter.wake()
         for stream in self._streams:
             stream.lose()
-
-    def close(self) -> None:
-        """Shutting down: end every wait and stream now (else they would hold the shutdown)."""
-        self.closing = True
-        self.resync()
 
     @property
     def streaming(self) -> int:

@@ -88,7 +88,16 @@ def schemas() -> dict[str, Schema]:
                 "placed_last_minute": _COUNT,
                 "placed_per_second": {"type": "number", "minimum": 0},
                 "change_feed": _object(
-                    {"connected": {"type": "boolean"}, "waiting": _COUNT, "streams": _COUNT}
+                    {
+                        "connected": {
+                            "type": "boolean",
+                            "description": "subscribed to the change channel now (it "
+                            "subscribes while requests wait or stream, and lets go 30 s "
+                            "after the last)",
+                        },
+                        "waiting": _COUNT,
+                        "streams": _COUNT,
+                    }
                 ),
             }
         ),

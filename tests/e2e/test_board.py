@@ -80,9 +80,9 @@ async def test_orders_move_from_preparing_to_ready_live(
     navigations: list[str] = []
     page.on("framenavigated", lambda frame: navigations.append(frame.url))
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=90)) as http:
-        await feed_connected(http, stack)
         await page.goto(f"{stack.status_url}/board")
         await page.wait_for_selector("#connection.online")
+        await feed_connected(http, stack)  # subscribed for the board's stream
 
         client = OrderflowClient(http, stack.producer_url, stack.status_url)
         good = [(await client.place(order_body([(sku, 1, "4.50")]))).order_id for _ in range(4)]

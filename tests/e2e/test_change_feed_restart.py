@@ -88,17 +88,18 @@ async def test_the_change_feed_comes_back_after_a_redis_restart(
     await set_stock(stack.settings, {sku: 100})
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=240)) as http:
         client = OrderflowClient(http, stack.producer_url, stack.status_url)
-        await until_connected(http, stack, within=60)
         before = await client.place(order_body([(sku, 1, "2.00")]))
         done = await client.wait_terminal(before.order_id, within=90)
         version = done["version"]
 
-        # Connected through the restart: a long-poll that waits, and an all-orders stream.
+        # Connected through the restart: a long-poll that waits, and an all-orders stream
+        # (they make the process subscribe: it does not while nobody listens).
         old_poll = asyncio.create_task(
             http.get(f"{before.status_url}?wait=20", headers={"If-None-Match": f'"{version}"'})
         )
         old_stream = await http.get(f"{stack.status_url}/events")
         assert old_stream.status == 200
+        await until_connected(http, stack, within=60)
 
         await asyncio.to_thread(redis.stop)
         try:

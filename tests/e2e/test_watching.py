@@ -69,10 +69,11 @@ async def test_long_poll_wakes_at_once_and_follows_an_order(stack_factory: Stack
     stack = stack_factory(workers=1)
     url = f"{stack.status_url}/orders/{SYNTHETIC}"
     async with session() as http:
-        await until_feed(http, stack, lambda feed: feed["connected"])  # before any change
-        # Not there yet: the poll waits for the order to appear.
+        # Not there yet: the poll waits for the order to appear. Its wait makes the process
+        # subscribe to the change feed (it does not while nobody listens).
+        assert not (await feed_stats(http, stack))["connected"]
         appear = asyncio.create_task(http.get(f"{url}?wait=30"))
-        await until_waiting(http, stack, 1)
+        await until_feed(http, stack, lambda feed: feed["connected"] and feed["waiting"] >= 1)
         await write(stack, S.PENDING, 1)
         written = time.monotonic()
         async with await appear as response:

@@ -67,14 +67,46 @@ async def test_waiting_counts_only_requests_inside_wait() -> None:
         assert feed.waiting == 0
 
 
-async def test_resync_wakes_everyone_and_loses_streams() -> None:
+async def test_resync_wakes_everyone_and_loses_the_streams_that_started_reading() -> None:
     feed = ChangeFeed()
-    with feed.watch(A) as a, feed.watch(B) as b, feed.stream() as stream:
+    with feed.watch(A) as a, feed.watch(B) as b, feed.stream() as started, feed.stream() as new:
+        started.start()
         feed.resync()
 
         assert await a.wait(1)
         assert await b.wait(1)
-        assert stream.lost
+        assert started.lost
+        assert not new.lost  # it reads the change log after this: it misses nothing
+
+
+async def test_the_feed_is_wanted_while_somebody_waits_or_streams() -> None:
+    feed = ChangeFeed()
+    assert not feed.listened
+    with feed.watch(A):
+        assert feed.listened
+        assert feed.quiet_for() == 0
+        await asyncio.wait_for(feed.wanted(), 1)
+        with feed.stream():
+            pass
+        assert feed.listened  # the waiter is still there
+    assert not feed.listened
+    assert 0 <= feed.quiet_for() < 1
+    with feed.stream():
+        assert feed.listened
+    assert not feed.listened
+
+
+async def test_a_stream_waits_for_the_subscription_only_when_a_subscriber_feeds_it() -> None:
+    feed = ChangeFeed()
+    await asyncio.wait_for(feed.subscribed(30), 1)  # no subscriber (tests): at once
+    feed.followed = True
+    waiting = asyncio.create_task(feed.subscribed(30))
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    feed.connected = True
+    await asyncio.wait_for(waiting, 1)
+    feed.connected = False
+    await asyncio.wait_for(feed.subscribed(0.01), 1)  # Redis away: it gives up in time
 
 
 async def test_close_ends_present_and_future_waits() -> None:

@@ -1,5 +1,6 @@
 """The subscriber task (status_api/subscriber.py) on fakeredis: from the Lua's PUBLISH to the
-waiters of one process, and back after a lost connection."""
+waiters of one process, back after a lost connection, and subscribed only while somebody
+listens."""
 
 import asyncio
 import contextlib
@@ -28,7 +29,7 @@ async def following() -> AsyncIterator[tuple[FakeServer, ChangeFeed]]:
     server = FakeServer()
     feed = ChangeFeed()
     task = asyncio.create_task(
-        follow(lambda: FakeRedis(server=server), "ns:changes", feed, retry_s=0.01)
+        follow(lambda: FakeRedis(server=server), "ns:changes", feed, retry_s=0.01, idle_s=0.2)
     )
     yield server, feed
     task.cancel()
@@ -40,10 +41,10 @@ async def test_a_written_change_wakes_its_waiter(
     following: tuple[FakeServer, ChangeFeed],
 ) -> None:
     server, feed = following
-    await eventually(lambda: feed.connected)
     store = RedisStatusStore(FakeRedis(server=server, decode_responses=True), "ns")
     with feed.watch(ORDER_ID) as waiter:
-        await waiter.wait(0)  # (the resync of the first subscribe, if it came after)
+        await eventually(lambda: feed.connected)  # subscribed for this waiter
+        assert await waiter.wait(1)  # the first subscribe's resync: read the order again
         assert await store.apply(PLACED)
 
         assert await waiter.wait(5)
@@ -54,8 +55,8 @@ async def test_after_a_lost_connection_it_resubscribes_and_resyncs(
     following: tuple[FakeServer, ChangeFeed],
 ) -> None:
     server, feed = following
-    await eventually(lambda: feed.connected)
     with feed.watch(ORDER_ID) as waiter:
+        await eventually(lambda: feed.connected)
         server.connected = False  # Redis goes away
         await eventually(lambda: not feed.connected)
         await waiter.wait(0)
@@ -63,3 +64,32 @@ async def test_after_a_lost_connection_it_resubscribes_and_resyncs(
 
         assert await waiter.wait(5)  # woken by the resync: read the order again
         await eventually(lambda: feed.connected)
+
+
+async def test_it_subscribes_while_somebody_listens_and_lets_go_after_idle_s(
+    following: tuple[FakeServer, ChangeFeed],
+) -> None:
+    server, feed = following
+    await asyncio.sleep(0.3)
+    assert not feed.connected  # nobody listens: no subscription, no messages to decode
+    with feed.stream():
+        await eventually(lambda: feed.connected)
+    await eventually(lambda: not feed.connected)  # idle_s after the last listener
+    store = RedisStatusStore(FakeRedis(server=server, decode_responses=True), "ns")
+    with feed.watch(ORDER_ID) as waiter:  # after an idle spell: subscribed again
+        await eventually(lambda: feed.connected)
+        await waiter.wait(1)  # (the resync)
+        assert await store.apply(PLACED)
+        assert await waiter.wait(5)
+    await store.close()
+
+
+async def test_a_change_while_it_subscribes_wakes_the_first_waiter(
+    following: tuple[FakeServer, ChangeFeed],
+) -> None:
+    server, feed = following
+    store = RedisStatusStore(FakeRedis(server=server, decode_responses=True), "ns")
+    with feed.watch(ORDER_ID) as waiter:  # registered before its read, as watch.py does
+        assert await store.apply(PLACED)  # written before the subscription is up: missed
+        assert await waiter.wait(5)  # ...but the subscribe's resync wakes it to read again
+    await store.close()

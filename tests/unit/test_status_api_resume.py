@@ -74,7 +74,7 @@ async def api() -> AsyncIterator[Resumable]:
     await client.start_server()
     feed = app[FEED]
     task = asyncio.create_task(follow(lambda: FakeRedis(server=server), "ns:changes", feed))
-    await eventually(lambda: feed.connected)
+    await eventually(lambda: feed.followed)  # it subscribes when a stream opens
     yield Resumable(client, store, redis)
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
