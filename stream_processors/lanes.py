@@ -8,12 +8,15 @@ payment gateway taking its time) does not hold up the orders behind it in the pa
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable
 
+Release = Callable[[], None]
+
 
 class Lanes:
-    """Runs each submitted coroutine after the one submitted before it for the same key."""
+    """Runs each submitted coroutine after the one submitted before it for the same key (or,
+    with `submit_releasing`, once that one released the lane)."""
 
     def __init__(self) -> None:
-        self._tails: dict[Hashable, asyncio.Task[None]] = {}
+        self._tails: dict[Hashable, asyncio.Future[None]] = {}  # the key's last "released"
         self._tasks: set[asyncio.Task[None]] = set()
 
     def __len__(self) -> int:
@@ -22,16 +25,37 @@ class Lanes:
 
     def submit(self, key: Hashable, work: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
         """Start `work` once the key's previous work has ended (however it ended)."""
+        return self.submit_releasing(key, lambda _release: work())
+
+    def submit_releasing(
+        self, key: Hashable, work: Callable[[Release], Awaitable[None]]
+    ) -> asyncio.Task[None]:
+        """Start `work(release)` once the key's previous work has called its `release()` or
+        ended (however it ended). Work that only waits after some point (for the broker to
+        acknowledge what it sent) releases there, so the key's next piece need not wait."""
         previous = self._tails.get(key)
-        task = asyncio.create_task(_after(previous, work))
-        self._tails[key] = task
+        released: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def release() -> None:
+            if not released.done():
+                released.set_result(None)
+
+        task = asyncio.create_task(_after(previous, work, release))
+        self._tails[key] = released
         self._tasks.add(task)
-        task.add_done_callback(lambda done: self._forget(key, done))
+        task.add_done_callback(lambda done: self._ended(key, done, released, release))
         return task
 
-    def _forget(self, key: Hashable, done: asyncio.Task[None]) -> None:
+    def _ended(
+        self,
+        key: Hashable,
+        done: asyncio.Task[None],
+        released: asyncio.Future[None],
+        release: Release,
+    ) -> None:
+        release()
         self._tasks.discard(done)
-        if self._tails.get(key) is done:
+        if self._tails.get(key) is released:
             del self._tails[key]
 
     async def cancel_all(self) -> None:
@@ -43,7 +67,11 @@ class Lanes:
             await asyncio.wait(tasks)
 
 
-async def _after(previous: asyncio.Task[None] | None, work: Callable[[], Awaitable[None]]) -> None:
+async def _after(
+    previous: asyncio.Future[None] | None,
+    work: Callable[[Release], Awaitable[None]],
+    release: Release,
+) -> None:
     if previous is not None:
-        await asyncio.wait([previous])  # its outcome is its own; only its end matters here
-    await work()
+        await asyncio.wait([previous])  # (a cancelled waiter must not cancel the shared future)
+    await work(release)

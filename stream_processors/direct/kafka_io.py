@@ -51,11 +51,19 @@ class Effects:
 
     async def settle(self, producer: Sender) -> None:
         """Send the table writes, then wait until the broker stored every send."""
+        await self.send_writes(producer)
+        await self.stored()
+
+    async def send_writes(self, producer: Sender) -> None:
+        """Queue the table writes (after the stages' own sends: the same order per partition)."""
         for (table, partition, key), value in self.writes.items():
             delivery = await producer.send(table.topic, value, key=key, partition=partition)
             delivery.add_done_callback(_note_written(table, partition))
             self.deliveries.append(delivery)
         self.writes.clear()
+
+    async def stored(self) -> None:
+        """Until the broker stored every send queued so far (raises if one was not)."""
         if self.deliveries:
             deliveries, self.deliveries = self.deliveries, []
             await asyncio.gather(*deliveries)

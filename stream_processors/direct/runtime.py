@@ -5,6 +5,8 @@ takes each record in log order: `arrive` at once (the handler's decode, and what
 record as soon as it is read), then its `work` in the lane of its key (stream_processors/
 lanes.py: one order's, or one SKU's, records one after another, different keys at once).
 A record is done when its work is done and the broker stored its effects (kafka_io.Effects);
+the key's next record starts as soon as the work is done and its effects are queued, not
+acknowledged, so a hot key (one SKU every order wants) is not paced by produce round trips;
 every `commit_interval_s` each partition commits up to its lowest record not done
 (progress.py). At most `max_in_flight` records per topic are taken and not done.
 
@@ -33,7 +35,7 @@ from stream_processors.consume import RecordHandler
 from stream_processors.direct.kafka_io import CURRENT_EFFECTS, Effects, Sender
 from stream_processors.direct.progress import PartitionProgress, Progress
 from stream_processors.direct.tables import CURRENT_PARTITION, Tables
-from stream_processors.lanes import Lanes
+from stream_processors.lanes import Lanes, Release
 from stream_processors.metrics import FETCH_GAPS, IN_FLIGHT, WORKER_READY
 
 log = logging.getLogger(__name__)
@@ -131,8 +133,9 @@ class Runtime:
         except BaseException:
             self._ended(feed)
             raise
-        task = feed.lanes.submit(  # the task copies this context: partition, effects
-            record.key, lambda: self._work(feed, partition, record, arrived, effects)
+        task = feed.lanes.submit_releasing(  # the task copies this context: partition, effects
+            record.key,
+            lambda release: self._work(feed, partition, record, arrived, effects, release),
         )
         task.add_done_callback(lambda _: self._ended(feed))  # however it ended, even unstarted
         return True
@@ -165,11 +168,17 @@ class Runtime:
         record: Any,
         arrived: Any,
         effects: Effects,
+        release: Release,
     ) -> None:
         # Cancelled (a rebalance or a stop ran out of time): not done, read again by the owner.
         try:
             await feed.handler.work(record, arrived)
-            await effects.settle(self.producer)
+            await effects.send_writes(self.producer)
+            # The key's next record may start now: its sends queue behind these (the producer
+            # keeps each partition's order), and it sees the tables as this one left them.
+            # This one is done only once the broker stored its effects.
+            release()
+            await effects.stored()
         except Exception as exc:  # outside the stages' failure policy: stop the worker
             log.exception("%s[%s]@%s: work failed or effects not stored", record.topic,
                           record.partition, record.offset)  # fmt: skip

@@ -151,6 +151,25 @@ async def test_a_record_is_done_only_once_the_broker_stored_its_effects() -> Non
         assert consumer.last_commit(P0) == 1
 
 
+async def test_a_keys_next_record_starts_before_the_broker_acknowledged_the_previous() -> None:
+    # A hot key (one SKU every order wants) is not paced by produce round trips: the next
+    # record's work starts once the previous one's effects are queued. The commit still waits
+    # for the acknowledgements, and the sends keep the key's order.
+    producer = FakeProducer(hold=True)
+    tables = Tables("g", [TableSpec("sagas", TOPIC, 2)])
+    handler = Handler(tables)
+    async with running(handler, producer, tables) as (runtime, consumer):
+        consumer.feed(record(0, b"hot"), record(1, b"hot"), record(2, b"hot"))
+        await eventually(lambda: handler.worked == [0, 1, 2])
+        assert [value for _, _, value, _ in producer.sent] == [b"v0", b"v1", b"v2"]
+        await runtime.commit()
+        assert consumer.last_commit(P0) is None  # nothing acknowledged yet
+        producer.release()
+        await eventually(lambda: len(runtime.progress) == 0)
+        await runtime.commit()
+        assert consumer.last_commit(P0) == 3
+
+
 async def test_an_effect_the_broker_never_stores_stops_the_runtime_uncommitted() -> None:
     producer = FakeProducer(fail=RuntimeError("delivery timed out"))
     tables = Tables("g", [TableSpec("sagas", TOPIC, 2)])
