@@ -119,6 +119,9 @@ async def watch(
 ) -> OrderView | None:
     """The order as soon as it is news to the client, or as it is after `wait` seconds (None:
     unknown, or not `visible` to the caller)."""
+    if wait <= 0 or feed.closing:  # a plain read: no need to listen for changes
+        view = await store.get(order_id)
+        return view if view is None or visible(view) else None
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     with feed.watch(order_id) as waiter:  # before the read: a change in between still wakes

@@ -7,6 +7,7 @@ import pytest
 from orders.domain.status import OrderStatus
 from status_api.watch import BadQuery, parse_wait, tag_versions
 from tests.unit.live_helpers import ORDER_ID, live_api
+from tests.unit.stage_helpers import eventually
 
 S = OrderStatus
 URL = f"/orders/{ORDER_ID}"
@@ -44,6 +45,25 @@ async def test_conditional_answers(headers: dict[str, str], query: str, status: 
         assert response.headers["ETag"] == '"3"'
         if status == 304:
             assert await response.read() == b""
+
+
+async def test_a_plain_read_does_not_listen_to_the_change_feed() -> None:
+    # Only waits listen: a process answering plain polls stays unsubscribed (status_api/feed.py).
+    async with live_api() as live:
+        await live.change(S.PENDING, 3)
+        reads = live.store.get
+
+        async def read_and_check(order_id: str):  # type: ignore[no-untyped-def]
+            assert not live.feed.listened
+            return await reads(order_id)
+
+        live.store.get = read_and_check  # type: ignore[method-assign]
+        for query in ("", "?wait=0", "?since_version=3"):
+            assert (await live.client.get(URL + query)).status in (200, 304)
+        live.store.get = reads  # type: ignore[method-assign]
+        waiting = asyncio.create_task(live.client.get(URL + "?wait=5&since_version=3"))
+        await eventually(lambda: live.feed.listened)
+        waiting.cancel()
 
 
 async def test_long_poll_answers_when_the_order_changes() -> None:
