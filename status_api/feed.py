@@ -179,9 +179,7 @@ class ChangeFeed:
         """Changes may have gone unseen (the subscriber was not subscribed): every waiter
         reads its order again, and every stream that started reading starts over (one that
         has not started yet reads the change log after this, and misses nothing)."""
-        for waiting in self._waiters.values():
-            for waiter in waiting:
-                waiter.wake()
+        self._wake_all()
         for stream in self._streams:
             if stream.started:
                 stream.lose()
@@ -189,11 +187,14 @@ class ChangeFeed:
     def close(self) -> None:
         """Shutting down: end every wait and stream now (else they would hold the shutdown)."""
         self.closing = True
+        self._wake_all()
+        for stream in self._streams:
+            stream.lose()
+
+    def _wake_all(self) -> None:
         for waiting in self._waiters.values():
             for waiter in waiting:
                 waiter.wake()
-        for stream in self._streams:
-            stream.lose()
 
     @property
     def streaming(self) -> int:

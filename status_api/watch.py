@@ -120,15 +120,18 @@ async def watch(
     """The order as soon as it is news to the client, or as it is after `wait` seconds (None:
     unknown, or not `visible` to the caller)."""
     if wait <= 0 or feed.closing:  # a plain read: no need to listen for changes
-        view = await store.get(order_id)
-        return view if view is None or visible(view) else None
+        return await _read(store, order_id, visible)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     with feed.watch(order_id) as waiter:  # before the read: a change in between still wakes
         while True:
-            view = await store.get(order_id)
-            view = view if view is None or visible(view) else None
+            view = await _read(store, order_id, visible)
             remaining = deadline - loop.time()
             if is_news(view, known) or remaining <= 0 or feed.closing:
                 return view
             await waiter.wait(remaining)
+
+
+async def _read(store: StatusStore, order_id: str, visible: Visible) -> OrderView | None:
+    view = await store.get(order_id)
+    return view if view is None or visible(view) else None

@@ -41,10 +41,14 @@ async def test_a_written_change_wakes_its_waiter(
     following: tuple[FakeServer, ChangeFeed],
 ) -> None:
     server, feed = following
+    await a_written_change_wakes_a_new_waiter(server, feed)
+
+
+async def a_written_change_wakes_a_new_waiter(server: FakeServer, feed: ChangeFeed) -> None:
     store = RedisStatusStore(FakeRedis(server=server, decode_responses=True), "ns")
     with feed.watch(ORDER_ID) as waiter:
         await eventually(lambda: feed.connected)  # subscribed for this waiter
-        assert await waiter.wait(1)  # the first subscribe's resync: read the order again
+        assert await waiter.wait(1)  # the subscribe's resync: read the order again
         assert await store.apply(PLACED)
 
         assert await waiter.wait(5)
@@ -70,18 +74,12 @@ async def test_it_subscribes_while_somebody_listens_and_lets_go_after_idle_s(
     following: tuple[FakeServer, ChangeFeed],
 ) -> None:
     server, feed = following
-    await asyncio.sleep(0.3)
+    await eventually(lambda: feed.followed)  # the task runs, and waits for a listener
     assert not feed.connected  # nobody listens: no subscription, no messages to decode
     with feed.stream():
         await eventually(lambda: feed.connected)
     await eventually(lambda: not feed.connected)  # idle_s after the last listener
-    store = RedisStatusStore(FakeRedis(server=server, decode_responses=True), "ns")
-    with feed.watch(ORDER_ID) as waiter:  # after an idle spell: subscribed again
-        await eventually(lambda: feed.connected)
-        await waiter.wait(1)  # (the resync)
-        assert await store.apply(PLACED)
-        assert await waiter.wait(5)
-    await store.close()
+    await a_written_change_wakes_a_new_waiter(server, feed)  # subscribed again
 
 
 async def test_a_change_while_it_subscribes_wakes_the_first_waiter(
